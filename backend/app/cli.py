@@ -1,0 +1,80 @@
+"""`inference-gateway serve | download <model> | status`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from app.config import SettingsError, load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    overrides = {k: v for k, v in {"api_host": args.host, "api_port": args.port}.items() if v is not None}
+    settings = load_settings(**overrides)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level,
+                timeout_graceful_shutdown=10)
+    return 0
+
+
+def _registry():  # type: ignore[no-untyped-def]
+    from app.services.model_registry import ModelRegistry
+    from app.services.token_store import TokenStore
+
+    settings = load_settings()
+    tokens = TokenStore(settings.model_cache_dir / ".hf_token", settings.huggingface_token)
+    registry = ModelRegistry(settings, tokens.get)
+    registry.configure()
+    return registry
+
+
+def _download(args: argparse.Namespace) -> int:
+    from app.errors import GatewayError
+
+    registry = _registry()
+    try:
+        asyncio.run(registry.ensure_downloaded(args.model))
+    except GatewayError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(json.dumps(registry.get(args.model).status(), indent=2))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from app.services.dependency_inspector import inspect_dependencies
+    from app.services.gpu_monitor import GPUMonitor
+
+    report = {**GPUMonitor().sample(), "models": _registry().status(), "dependencies": inspect_dependencies()}
+    print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="inference-gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway (settings from the environment / .env)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+    download = commands.add_parser("download", help="download a model slot's artifacts into MODEL_CACHE_DIR")
+    download.add_argument("model", help="slot key, e.g. qwen")
+    download.set_defaults(run=_download)
+    status = commands.add_parser("status", help="GPUs, dependencies and model cache state, as JSON")
+    status.set_defaults(run=_status)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

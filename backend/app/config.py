@@ -1,0 +1,198 @@
+"""Gateway settings, read from the environment and an optional `.env` file.
+
+Every variable of the operations guide is here. Invalid values stop the gateway at start with a
+message naming the variable (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+GPU_DEFAULT_LLM = "Qwen/Qwen3-VL-30B-A3B-Instruct"
+CPU_DEFAULT_LLM = "Qwen/Qwen3-0.6B"
+
+
+class SettingsError(ValueError):
+    """Raised when the environment holds an invalid setting; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """One configured key: `name` identifies the client in logs and rate limits."""
+
+    name: str
+    key: str
+
+
+def parse_api_keys(raw: str | list[str] | None, prefix: str) -> list[ApiKey]:
+    """Parse `clientA:key1,clientB:key2` or bare `key1,key2` (bare keys are named `<prefix>-<n>`)."""
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else raw.split(",")
+    keys: list[ApiKey] = []
+    for index, item in enumerate(i.strip() for i in items):
+        if not item:
+            continue
+        name, sep, key = item.partition(":")
+        if not sep:
+            name, key = f"{prefix}-{index + 1}", item
+        name, key = name.strip(), key.strip()
+        if not name or not key:
+            raise ValueError(f"entry {index + 1} is empty on one side of ':' (expected name:key or key)")
+        if len(key) < 8:
+            raise ValueError(f"the key of '{name}' is shorter than 8 characters")
+        keys.append(ApiKey(name=name, key=key))
+    names = [k.name for k in keys]
+    if len(set(names)) != len(names):
+        raise ValueError("two keys share the same client name")
+    return keys
+
+
+def in_container() -> bool:
+    return Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()
+
+
+def default_model_cache_dir() -> Path:
+    return Path("/models") if in_container() else Path("model_cache")
+
+
+def cuda_available() -> bool:
+    """Whether a CUDA device is usable, without importing torch (NVML is enough and cheap)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            return pynvml.nvmlDeviceGetCount() > 0
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    huggingface_token: str | None = None
+    model_cache_dir: Path = Field(default_factory=default_model_cache_dir)
+    frontend_dist: Path | None = None
+    lazy_load_models: bool = True
+    lazy_load_wait_s: float = Field(
+        30.0, ge=0, description="How long a request waits for a lazily started load before a 503."
+    )
+
+    openai_api_keys: Annotated[list[ApiKey], NoDecode] = Field(default_factory=list)
+    admin_api_keys: Annotated[list[ApiKey], NoDecode] = Field(default_factory=list)
+    allow_unauthenticated: bool = Field(
+        False, description="Start without any key on a non-loopback host (everything open)."
+    )
+    rate_limit_rpm: int = Field(0, ge=0, description="Requests per minute per key; 0 disables the limit.")
+
+    # The LLM slot.
+    qwen_model_id: str | None = Field(None, description="Hub id or local directory; default depends on CUDA.")
+    qwen_revision: str | None = None
+    qwen_engine: Literal["auto", "vllm", "transformers"] = "auto"
+    qwen_served_model_name: str | None = None
+    qwen_model_aliases: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["qwen"])
+    qwen_max_model_len: int | None = Field(None, ge=16)
+    qwen_dtype: str = "auto"
+    qwen_gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    qwen_tensor_parallel_size: int | None = Field(None, ge=1)
+    qwen_gpu_device_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    qwen_engine_args: dict[str, Any] = Field(default_factory=dict)
+    qwen_cpu_max_concurrency: int = Field(1, ge=1, le=64)
+    max_n: int = Field(8, ge=1, le=128, description="Largest `n` (choices per request) accepted.")
+
+    @field_validator("cors_origins", "qwen_model_aliases", mode="before")
+    @classmethod
+    def _split_strings(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("qwen_gpu_device_ids", mode="before")
+    @classmethod
+    def _split_ints(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(v) for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("openai_api_keys", mode="before")
+    @classmethod
+    def _client_keys(cls, value: Any) -> Any:
+        return parse_api_keys(value, "client") if isinstance(value, (str, list)) else value
+
+    @field_validator("admin_api_keys", mode="before")
+    @classmethod
+    def _admin_keys(cls, value: Any) -> Any:
+        return parse_api_keys(value, "admin") if isinstance(value, (str, list)) else value
+
+    @field_validator("qwen_engine_args", mode="before")
+    @classmethod
+    def _engine_args(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parsed = json.loads(value) if value.strip() else {}
+            if not isinstance(parsed, dict):
+                raise ValueError("must be a JSON object")
+            return parsed
+        return value
+
+    @field_validator("huggingface_token", mode="before")
+    @classmethod
+    def _empty_token(cls, value: Any) -> Any:
+        return value or None
+
+    @model_validator(mode="after")
+    def _shared_keys(self) -> Settings:
+        client = {k.key for k in self.openai_api_keys}
+        if any(k.key in client for k in self.admin_api_keys):
+            raise ValueError("ADMIN_API_KEYS: a key is also listed in OPENAI_API_KEYS; give admins their own key")
+        return self
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.openai_api_keys or self.admin_api_keys)
+
+    @property
+    def host_is_loopback(self) -> bool:
+        if self.api_host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.api_host).is_loopback
+        except ValueError:
+            return False
+
+    def check_startup_safety(self) -> None:
+        """Refuse an open gateway on a reachable address unless the operator asked for it."""
+        if not self.auth_enabled and not self.host_is_loopback and not self.allow_unauthenticated:
+            raise SettingsError(
+                f"API_HOST={self.api_host} is reachable from other machines but neither OPENAI_API_KEYS nor "
+                "ADMIN_API_KEYS is set: set keys, or set ALLOW_UNAUTHENTICATED=true to run open on purpose"
+            )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning pydantic's report into one line per variable at fault."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            problems.append(f"{field}: {error['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None

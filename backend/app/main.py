@@ -1,0 +1,121 @@
+"""Application factory: `create_app()` builds the gateway; its state lives in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import __version__
+from app.config import Settings, load_settings
+from app.dependencies import AppState
+from app.errors import install_error_handlers
+from app.routers import admin, health, openai
+from app.services.auth import Authenticator
+from app.services.gpu_monitor import GPUMonitor
+from app.services.model_registry import ModelRegistry, WrapperFactory
+from app.services.rate_limit import RateLimiter
+from app.services.token_store import TokenStore
+
+logger = logging.getLogger("app")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
+    logging.getLogger("app").setLevel(level.upper())
+
+
+class RequestIdMiddleware:
+    """Give every request an id (the caller's `X-Request-ID` or a new one), echoed in the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), None)
+        request_id = (request_id or uuid.uuid4().hex)[:64]
+        scope["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    wrapper_factories: Mapping[str, WrapperFactory] | None = None,
+    with_defaults: bool = True,
+) -> FastAPI:
+    """Build the gateway. `wrapper_factories` adds (or replaces) model slots beside the defaults."""
+    settings = settings or load_settings()
+    settings.check_startup_safety()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        token_store = TokenStore(settings.model_cache_dir / ".hf_token", settings.huggingface_token)
+        registry = ModelRegistry(settings, token_store.get)
+        registry.configure(with_defaults=with_defaults)
+        for factory in (wrapper_factories or {}).values():
+            registry.register(factory(settings, token_store.get))
+        monitor = GPUMonitor()
+        await asyncio.to_thread(monitor.start)
+        app.state.gateway = AppState(
+            settings=settings,
+            registry=registry,
+            token_store=token_store,
+            gpu_monitor=monitor,
+            authenticator=Authenticator(settings.openai_api_keys, settings.admin_api_keys),
+            rate_limiter=RateLimiter(settings.rate_limit_rpm),
+        )
+        preload = None if settings.lazy_load_models else asyncio.create_task(registry.preload_all())
+        logger.info("gateway ready: models %s, auth %s", [w.key for w in registry.wrappers()],
+                    "on" if app.state.gateway.authenticator.enabled else "OFF (loopback only)")
+        try:
+            yield
+        finally:
+            if preload is not None:
+                preload.cancel()
+            await registry.shutdown()
+            monitor.stop()
+
+    app = FastAPI(title="Inference Gateway", version=__version__, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(openai.router)
+    app.include_router(admin.router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestIdMiddleware)
+    mount_frontend(app, settings.frontend_dist)
+    return app
+
+
+def mount_frontend(app: FastAPI, dist: Path | None) -> None:
+    if dist is None:
+        return
+    if not (dist / "index.html").is_file():
+        logger.warning("FRONTEND_DIST=%s has no index.html; the dashboard is not served", dist)
+        return
+    app.mount("/", StaticFiles(directory=dist, html=True), name="frontend")

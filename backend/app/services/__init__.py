@@ -1,0 +1,1 @@
+"""Cross-cutting services: registry, auth, rate limits, monitoring, token storage."""

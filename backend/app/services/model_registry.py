@@ -1,0 +1,140 @@
+"""The model registry: one slot per model, lifecycle actions, name resolution, background work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from app.config import Settings
+from app.errors import GatewayError, ModelNotFoundError, NotFoundError
+from app.models.base import BaseModelWrapper, ModelState
+
+logger = logging.getLogger("app.registry")
+
+WrapperFactory = Callable[[Settings, Callable[[], str | None]], BaseModelWrapper]
+
+
+def default_factories() -> dict[str, WrapperFactory]:
+    from app.models.qwen import QwenModel
+
+    return {"qwen": lambda settings, token: QwenModel(settings, token)}
+
+
+class ModelRegistry:
+    shutdown_drain_s = 30.0
+
+    def __init__(self, settings: Settings, token_provider: Callable[[], str | None]) -> None:
+        self.settings = settings
+        self._token_provider = token_provider
+        self._wrappers: dict[str, BaseModelWrapper] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --- composition ------------------------------------------------------------------------------
+    def configure(self, with_defaults: bool = True) -> None:
+        self.settings.model_cache_dir.mkdir(parents=True, exist_ok=True)
+        if with_defaults:
+            for factory in default_factories().values():
+                self.register(factory(self.settings, self._token_provider))
+
+    def register(self, wrapper: BaseModelWrapper) -> None:
+        self._wrappers[wrapper.key] = wrapper
+
+    def wrappers(self) -> list[BaseModelWrapper]:
+        return list(self._wrappers.values())
+
+    def get(self, key: str) -> BaseModelWrapper:
+        try:
+            return self._wrappers[key]
+        except KeyError:
+            raise NotFoundError(
+                f"no model slot '{key}'; known slots: {', '.join(self._wrappers) or 'none'}", param="key"
+            ) from None
+
+    def resolve(self, name: str, kind: str) -> BaseModelWrapper:
+        """The `kind` model a client names by served name, alias or slot key."""
+        for wrapper in self._wrappers.values():
+            if wrapper.kind == kind and name in wrapper.served_names:
+                return wrapper
+        raise ModelNotFoundError(f"The model '{name}' does not exist", param="model")
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    async def ensure_downloaded(self, key: str) -> None:
+        await self.get(key).ensure_downloaded()
+
+    async def ensure_loaded(self, key: str, device_ids: list[int] | None = None) -> None:
+        await self.get(key).ensure_loaded(device_ids)
+
+    async def unload(self, key: str, wait: bool = True) -> None:
+        await self.get(key).unload(wait)
+
+    def _background(self, name: str, work: Any) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+
+        def finished(done: asyncio.Task[Any]) -> None:
+            self._tasks.discard(done)
+            if not done.cancelled() and (exc := done.exception()) is not None and not isinstance(exc, GatewayError):
+                logger.error("%s failed: %r", name, exc)
+
+        task.add_done_callback(finished)
+
+    def start_download(self, key: str) -> BaseModelWrapper:
+        wrapper = self.get(key)
+        self._background(f"download:{key}", wrapper.ensure_downloaded())
+        return wrapper
+
+    def start_load(self, key: str, device_ids: list[int] | None) -> BaseModelWrapper:
+        wrapper = self.get(key)
+        wrapper.select_devices(device_ids)  # a wrong device list is a 400 now, not an error later
+        self._background(f"load:{key}", wrapper.ensure_loaded(device_ids))
+        return wrapper
+
+    def start_unload(self, key: str, wait: bool) -> BaseModelWrapper:
+        wrapper = self.get(key)
+        wrapper.check_can_unload(wait)
+        self._background(f"unload:{key}", wrapper.unload(wait))
+        return wrapper
+
+    async def preload_all(self) -> None:
+        for wrapper in self._wrappers.values():
+            try:
+                await wrapper.ensure_loaded()
+            except GatewayError as exc:
+                logger.error("preloading %s failed: %s", wrapper.key, exc.message)
+
+    @asynccontextmanager
+    async def acquire(self, name: str, kind: str) -> AsyncIterator[BaseModelWrapper]:
+        """Hold the named model for one request, lazily loading it when the settings allow."""
+        wrapper = self.resolve(name, kind)
+        if wrapper.state != ModelState.LOADED and self.settings.lazy_load_models:
+            await self._wait_for_lazy_load(wrapper)
+        async with wrapper.use():
+            yield wrapper
+
+    async def _wait_for_lazy_load(self, wrapper: BaseModelWrapper) -> None:
+        if wrapper.state in (ModelState.ABSENT, ModelState.DOWNLOADED):
+            self._background(f"lazy-load:{wrapper.key}", wrapper.ensure_loaded())
+        elif wrapper.state not in (ModelState.DOWNLOADING, ModelState.LOADING):
+            return
+        deadline = asyncio.get_running_loop().time() + self.settings.lazy_load_wait_s
+        while wrapper.state in (ModelState.ABSENT, ModelState.DOWNLOADED, ModelState.DOWNLOADING, ModelState.LOADING):
+            if asyncio.get_running_loop().time() >= deadline:
+                return
+            await asyncio.sleep(0.05)
+
+    # --- reporting --------------------------------------------------------------------------------
+    def status(self) -> list[dict[str, Any]]:
+        return [w.status() for w in self._wrappers.values()]
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for wrapper in self._wrappers.values():
+            try:
+                await asyncio.wait_for(wrapper.unload(wait=True), timeout=self.shutdown_drain_s)
+            except TimeoutError:
+                logger.warning("%s still busy after %ss; stopping without unloading", wrapper.key, self.shutdown_drain_s)

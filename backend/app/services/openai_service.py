@@ -1,0 +1,299 @@
+"""OpenAI chat/completions on top of an LLM engine: validation, fan-out of `n`, response shapes.
+
+Streaming chunks are assembled as strings around `json.dumps(text)`: the per-token cost of the
+gateway stays a few microseconds (see bench/ and doc/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import AsyncExitStack, aclosing
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Send
+
+from app.config import Settings
+from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
+from app.errors import GatewayError, InvalidRequestError
+from app.models.qwen import QwenModel
+from app.schemas.openai import ChatCompletionRequest, CompletionRequest, SamplingFields
+from app.services.model_registry import ModelRegistry
+
+Kind = Literal["chat", "completion"]
+T = TypeVar("T")
+
+
+@dataclass
+class PreparedGeneration:
+    """A validated request: one engine request per choice, ready to run."""
+
+    kind: Kind
+    response_id: str
+    created: int
+    model: str
+    engine: LLMEngine
+    choices: list[GenerationRequest]
+    prompt_tokens: int
+    include_usage: bool
+
+
+def _check_supported(body: SamplingFields, settings: Settings) -> None:
+    unsupported = body.unsupported()
+    if unsupported:
+        raise InvalidRequestError(
+            f"{unsupported[0]} is not supported by this server", param=unsupported[0], code="unsupported_parameter"
+        )
+    if body.n > settings.max_n:
+        raise InvalidRequestError(f"n must be at most {settings.max_n} on this server", param="n")
+
+
+def _max_tokens(requested: int | None, prompt_len: int, max_model_len: int, param: str) -> int:
+    room = max_model_len - prompt_len
+    if room <= 0 or (requested is not None and requested > room):
+        asked = f"{prompt_len + requested} tokens ({prompt_len} in the prompt, {requested} in the completion)"
+        raise InvalidRequestError(
+            f"This model's maximum context length is {max_model_len} tokens. However, you requested "
+            + (asked if requested is not None else f"{prompt_len} tokens in the prompt alone")
+            + ". Please reduce the length of the prompt or of the completion.",
+            param=param if requested is not None and room > 0 else "messages",
+            code="context_length_exceeded",
+        )
+    return requested if requested is not None else room
+
+
+def _choice_requests(
+    response_id: str, prompts: list[list[int]], body: SamplingFields, limit: int | None, max_len: int, param: str
+) -> list[GenerationRequest]:
+    requests = []
+    for prompt_index, prompt in enumerate(prompts):
+        max_tokens = _max_tokens(limit, len(prompt), max_len, param)
+        for sample in range(body.n):
+            index = prompt_index * body.n + sample
+            requests.append(
+                GenerationRequest(
+                    request_id=f"{response_id}-{index}",
+                    prompt_token_ids=prompt,
+                    max_tokens=max_tokens,
+                    temperature=body.temperature,
+                    top_p=body.top_p,
+                    seed=None if body.seed is None else body.seed + sample,
+                    stop=body.stop_list(),
+                    ignore_eos=body.ignore_eos,
+                )
+            )
+    return requests
+
+
+def prepare_chat(body: ChatCompletionRequest, model: QwenModel, settings: Settings) -> PreparedGeneration:
+    _check_supported(body, settings)
+    try:
+        messages = [{**m.model_dump(exclude_none=True), "content": m.text()} for m in body.messages]
+    except ValueError as exc:
+        raise InvalidRequestError(str(exc), param="messages") from exc
+    prompt = model.chat_prompt_ids(messages, body.chat_template_kwargs)
+    engine = model.engine
+    assert engine is not None
+    response_id = f"chatcmpl-{uuid.uuid4().hex}"
+    param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
+    choices = _choice_requests(response_id, [prompt], body, body.token_limit(), engine.max_model_len, param)
+    return PreparedGeneration(
+        "chat", response_id, int(time.time()), body.model, engine, choices, len(prompt),
+        bool(body.stream_options and body.stream_options.include_usage),
+    )
+
+
+def prepare_completion(body: CompletionRequest, model: QwenModel, settings: Settings) -> PreparedGeneration:
+    _check_supported(body, settings)
+    try:
+        raw_prompts = body.prompts()
+    except ValueError as exc:
+        raise InvalidRequestError(str(exc), param="prompt") from exc
+    engine = model.engine
+    assert engine is not None
+    prompts = [model.text_prompt_ids(p) if isinstance(p, str) else list(p) for p in raw_prompts]
+    vocab = len(engine.tokenizer)
+    if any(not p for p in prompts) or any(t < 0 or t >= vocab for p in prompts for t in p):
+        raise InvalidRequestError("prompt is empty or holds token ids outside the vocabulary", param="prompt")
+    response_id = f"cmpl-{uuid.uuid4().hex}"
+    choices = _choice_requests(response_id, prompts, body, body.max_tokens, engine.max_model_len, "max_tokens")
+    return PreparedGeneration(
+        "completion", response_id, int(time.time()), body.model, engine, choices, sum(map(len, prompts)),
+        bool(body.stream_options and body.stream_options.include_usage),
+    )
+
+
+# --- running ------------------------------------------------------------------------------------
+async def _merged(engine: LLMEngine, requests: list[GenerationRequest]) -> AsyncIterator[tuple[int, GenerationDelta]]:
+    """Deltas of every choice as they come; a single choice is iterated directly."""
+    if len(requests) == 1:
+        async with aclosing(engine.generate(requests[0])) as deltas:
+            async for delta in deltas:
+                yield 0, delta
+        return
+    queue: asyncio.Queue[tuple[int, GenerationDelta] | BaseException] = asyncio.Queue()
+
+    async def pump(index: int, request: GenerationRequest) -> None:
+        try:
+            async with aclosing(engine.generate(request)) as deltas:
+                async for delta in deltas:
+                    queue.put_nowait((index, delta))
+        except Exception as exc:
+            queue.put_nowait(exc)
+
+    tasks = [asyncio.create_task(pump(i, r)) for i, r in enumerate(requests)]
+    remaining = len(requests)
+    try:
+        while remaining:
+            item = await queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            if item[1].finish_reason is not None:
+                remaining -= 1
+            yield item
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+async def complete(prepared: PreparedGeneration) -> dict[str, Any]:
+    """Run every choice to the end and build the non-streaming response."""
+    texts = [[] for _ in prepared.choices]  # type: list[list[str]]
+    finish: list[str | None] = [None] * len(prepared.choices)
+    completion_tokens = 0
+    async with aclosing(_merged(prepared.engine, prepared.choices)) as deltas:
+        async for index, delta in deltas:
+            texts[index].append(delta.text)
+            completion_tokens += delta.num_new_tokens
+            if delta.finish_reason:
+                finish[index] = delta.finish_reason
+    choices: list[dict[str, Any]] = []
+    for index, parts in enumerate(texts):
+        if prepared.kind == "chat":
+            message = {"role": "assistant", "content": "".join(parts), "refusal": None}
+            choices.append({"index": index, "message": message, "logprobs": None, "finish_reason": finish[index]})
+        else:
+            choices.append({"index": index, "text": "".join(parts), "logprobs": None, "finish_reason": finish[index]})
+    return {
+        "id": prepared.response_id,
+        "object": "chat.completion" if prepared.kind == "chat" else "text_completion",
+        "created": prepared.created,
+        "model": prepared.model,
+        "system_fingerprint": None,
+        "choices": choices,
+        "usage": _usage(prepared.prompt_tokens, completion_tokens),
+    }
+
+
+async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
+    """Server-sent events in OpenAI's exact chunk format, ending with `data: [DONE]`."""
+    chat = prepared.kind == "chat"
+    obj = "chat.completion.chunk" if chat else "text_completion"
+    head = (
+        f'data: {{"id":"{prepared.response_id}","object":"{obj}","created":{prepared.created},'
+        f'"model":{json.dumps(prepared.model)},"system_fingerprint":null,"choices":['
+    )
+    tail = '],"usage":null}\n\n' if prepared.include_usage else "]}\n\n"
+    completion_tokens = 0
+    try:
+        if chat:
+            for index in range(len(prepared.choices)):
+                yield (f'{head}{{"index":{index},"delta":{{"role":"assistant","content":""}},'
+                       f'"logprobs":null,"finish_reason":null}}{tail}')
+        async with aclosing(_merged(prepared.engine, prepared.choices)) as deltas:
+            async for index, delta in deltas:
+                completion_tokens += delta.num_new_tokens
+                if delta.text:
+                    text = json.dumps(delta.text)
+                    body = f'"delta":{{"content":{text}}}' if chat else f'"text":{text}'
+                    yield f'{head}{{"index":{index},{body},"logprobs":null,"finish_reason":null}}{tail}'
+                if delta.finish_reason:
+                    body = '"delta":{}' if chat else '"text":""'
+                    yield f'{head}{{"index":{index},{body},"logprobs":null,"finish_reason":"{delta.finish_reason}"}}{tail}'
+        if prepared.include_usage:
+            usage = json.dumps(_usage(prepared.prompt_tokens, completion_tokens), separators=(",", ":"))
+            yield f'{head}],"usage":{usage}}}\n\n'
+    except GatewayError as exc:
+        yield f"data: {json.dumps(exc.to_dict())}\n\n"
+    except Exception as exc:
+        yield f"data: {json.dumps({'error': {'message': f'generation failed: {exc}', 'type': 'server_error', 'param': None, 'code': 'internal_error'}})}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+# --- HTTP plumbing --------------------------------------------------------------------------------
+class EventStreamResponse(StreamingResponse):
+    """SSE response that always closes its body iterator, so a departed client aborts generation."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, content: AsyncIterator[str], exit_stack: AsyncExitStack) -> None:
+        super().__init__(content, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        self._exit_stack = exit_stack
+
+    async def stream_response(self, send: Send) -> None:
+        try:
+            await super().stream_response(send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.body_iterator.aclose()  # type: ignore[attr-defined]
+                await self._exit_stack.aclose()
+
+
+async def until_disconnected(request: Request, work: Awaitable[T]) -> T | None:
+    """Await `work`; None if the client disconnected first, in which case `work` is cancelled."""
+    task = asyncio.ensure_future(work)
+
+    async def disconnected() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    return None if task.cancelled() else task.result()
+
+
+async def respond(
+    body: ChatCompletionRequest | CompletionRequest,
+    request: Request,
+    registry: ModelRegistry,
+    settings: Settings,
+) -> Response:
+    """Hold the model for the whole request (a stream included) and answer it."""
+    stack = AsyncExitStack()
+    try:
+        model = await stack.enter_async_context(registry.acquire(body.model, "llm"))
+        assert isinstance(model, QwenModel)
+        if isinstance(body, ChatCompletionRequest):
+            prepared = prepare_chat(body, model, settings)
+        else:
+            prepared = prepare_completion(body, model, settings)
+    except BaseException:
+        await stack.aclose()
+        raise
+    if body.stream:
+        return EventStreamResponse(stream(prepared), stack)
+    async with stack:
+        result = await until_disconnected(request, complete(prepared))
+    return Response(status_code=499) if result is None else JSONResponse(result)
