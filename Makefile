@@ -1,0 +1,20 @@
+# The two commands of the README. Both set up .venv themselves and can be run again at will.
+.PHONY: serve test lint gpu-test bench-cpu
+
+serve:  ## run the gateway on 127.0.0.1:8000 with CPU defaults
+	scripts/setup.sh cpu
+	.venv/bin/inference-gateway serve
+
+test:  ## lint, then every test (GPU-marked tests are skipped without CUDA)
+	scripts/setup.sh gpu,test
+	.venv/bin/ruff check backend tests bench
+	.venv/bin/ruff format --check backend tests bench
+	.venv/bin/python -m pytest
+
+gpu-test:  ## only the GPU tests (on a machine with CUDA and vLLM)
+	scripts/setup.sh gpu,test
+	.venv/bin/python -m pytest -m gpu
+
+bench-cpu:  ## the gateway's CPU cost per streamed token (instant fake engine)
+	scripts/setup.sh cpu,test
+	.venv/bin/python bench/gateway_overhead.py

@@ -1,0 +1,142 @@
+"""Shared fixtures: a tiny real Qwen3, settings isolated from the environment, live uvicorn servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from app.config import Settings
+from app.main import create_app
+from tests.tiny_models import build_tiny_qwen
+
+# No test may reach the Hugging Face Hub (it is unreachable in CI anyway): fail fast instead.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+CLIENT_KEY = "client-key-0123456789"
+ADMIN_KEY = "admin-key-0123456789"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from app.services.gpu_monitor import visible_gpu_count
+
+    if visible_gpu_count() > 0:
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, tiny_qwen_dir: Path) -> Callable[..., Settings]:
+    """Settings from explicit values only (no .env, no stray environment), cache in a temp dir."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "model_cache_dir": tmp_path / "model_cache",
+            "qwen_model_id": str(tiny_qwen_dir),
+            "log_level": "warning",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return make
+
+
+class LiveServer:
+    """A real uvicorn server on a free loopback port, in a thread of the test process."""
+
+    def __init__(self, app: Any) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.app = app
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.base_url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the gateway did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+    @property
+    def state(self) -> Any:
+        return self.app.state.gateway
+
+    def client(self, key: str | None = None, timeout: float = 60) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+
+    def wait_for_state(self, key: str, state: str, admin_key: str | None = ADMIN_KEY, timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        with self.client(admin_key) as http:
+            while True:
+                status = http.get(f"/api/admin/models/{key}").json()
+                if status["state"] == state:
+                    return status
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{key} stayed {status['state']} (wanted {state}): {status}")
+                time.sleep(0.05)
+
+
+@contextmanager
+def live_server(settings: Settings, **app_options: Any) -> Iterator[LiveServer]:
+    with LiveServer(create_app(settings, **app_options)) as server:
+        yield server
+
+
+@pytest.fixture
+def serve(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., LiveServer]]:
+    """Start a live gateway with the given settings overrides; stopped at the end of the test."""
+    servers: list[LiveServer] = []
+
+    def start(app_options: dict[str, Any] | None = None, **overrides: Any) -> LiveServer:
+        server = LiveServer(create_app(make_settings(**overrides), **(app_options or {})))
+        servers.append(server.__enter__())
+        return server
+
+    yield start
+    for server in reversed(servers):
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, tiny_qwen_dir: Path) -> Iterator[LiveServer]:
+    """One gateway per test module, with a client key and an admin key, serving the tiny Qwen3."""
+    settings = Settings(
+        _env_file=None,
+        model_cache_dir=tmp_path_factory.mktemp("model_cache"),
+        qwen_model_id=str(tiny_qwen_dir),
+        qwen_served_model_name="tiny-qwen",
+        openai_api_keys=f"clientA:{CLIENT_KEY}",
+        admin_api_keys=f"ops:{ADMIN_KEY}",
+        log_level="warning",
+    )
+    with live_server(settings) as server:
+        yield server
