@@ -56,12 +56,10 @@ def parse_api_keys(raw: str | list[str] | None, prefix: str) -> list[ApiKey]:
     return keys
 
 
-def in_container() -> bool:
-    return Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()
-
-
 def default_model_cache_dir() -> Path:
-    return Path("/models") if in_container() else Path("model_cache")
+    """`/models` in a container that mounts it (the Docker layout), `./model_cache` elsewhere."""
+    in_container = Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()
+    return Path("/models") if in_container and Path("/models").is_dir() else Path("model_cache")
 
 
 def cuda_available() -> bool:
