@@ -10,7 +10,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer
+from tests.conftest import ADMIN_KEY, CLIENT_KEY
 
 KEYS = {"openai_api_keys": f"clientA:{CLIENT_KEY}", "admin_api_keys": f"ops:{ADMIN_KEY}"}
 CHAT = {"model": "qwen", "messages": [{"role": "user", "content": "Hello"}]}
@@ -74,8 +74,12 @@ def test_unload_during_a_stream_drains_it(serve) -> None:
     server = serve(**KEYS)
     sdk = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=CLIENT_KEY, max_retries=0)
     stream = sdk.chat.completions.create(
-        model="qwen", messages=CHAT["messages"], max_tokens=400, stream=True,
-        stream_options={"include_usage": True}, extra_body={"ignore_eos": True},
+        model="qwen",
+        messages=CHAT["messages"],
+        max_tokens=400,
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_body={"ignore_eos": True},
     )
     chunks = iter(stream)
     first = next(chunks)
@@ -162,10 +166,16 @@ def test_many_concurrent_streams_complete(serve) -> None:
 
     def one() -> int:
         try:
-            chunks = list(sdk.chat.completions.create(
-                model="qwen", messages=CHAT["messages"], max_tokens=8, stream=True,
-                stream_options={"include_usage": True}, extra_body={"ignore_eos": True},
-            ))
+            chunks = list(
+                sdk.chat.completions.create(
+                    model="qwen",
+                    messages=CHAT["messages"],
+                    max_tokens=8,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    extra_body={"ignore_eos": True},
+                )
+            )
             return chunks[-1].usage.completion_tokens
         except BaseException as exc:
             errors.append(exc)

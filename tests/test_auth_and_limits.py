@@ -24,7 +24,9 @@ def test_keys_and_headers(serve) -> None:
         wrong = http.get("/v1/models", headers={"X-API-Key": CLIENT_KEY + "x"})
         assert wrong.status_code == 401
         assert wrong.json()["error"] == {
-            "message": "Incorrect API key provided.", "type": "authentication_error", "param": None,
+            "message": "Incorrect API key provided.",
+            "type": "authentication_error",
+            "param": None,
             "code": "invalid_api_key",
         }
         forbidden = http.get("/api/admin/status", headers={"X-API-Key": CLIENT_KEY})

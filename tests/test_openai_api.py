@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import openai
 import pytest
 
@@ -59,7 +58,12 @@ def test_max_completion_tokens_is_honoured(sdk: openai.OpenAI) -> None:
 def test_seed_makes_sampling_reproducible(sdk: openai.OpenAI) -> None:
     def sample(seed: int) -> str:
         completion = sdk.chat.completions.create(
-            model="tiny-qwen", messages=MESSAGES, max_tokens=16, temperature=1.0, top_p=0.9, seed=seed,
+            model="tiny-qwen",
+            messages=MESSAGES,
+            max_tokens=16,
+            temperature=1.0,
+            top_p=0.9,
+            seed=seed,
             extra_body={"ignore_eos": True},
         )
         return completion.choices[0].message.content
@@ -101,7 +105,11 @@ def test_chat_stream_with_usage(sdk: openai.OpenAI) -> None:
         model="tiny-qwen", messages=MESSAGES, max_tokens=10, temperature=0, extra_body={"ignore_eos": True}
     )
     greedy_stream = sdk.chat.completions.create(
-        model="tiny-qwen", messages=MESSAGES, max_tokens=10, temperature=0, stream=True,
+        model="tiny-qwen",
+        messages=MESSAGES,
+        max_tokens=10,
+        temperature=0,
+        stream=True,
         extra_body={"ignore_eos": True},
     )
     greedy_text = "".join(c.choices[0].delta.content or "" for c in greedy_stream if c.choices)
@@ -125,31 +133,39 @@ def test_raw_sse_framing(gateway: LiveServer) -> None:
 
 
 def test_stop_string_ends_generation(sdk: openai.OpenAI) -> None:
-    greedy = sdk.completions.create(
-        model="tiny-qwen", prompt="The quick brown", max_tokens=20, temperature=0, extra_body={"ignore_eos": True}
-    ).choices[0].text
+    greedy = (
+        sdk.completions.create(
+            model="tiny-qwen", prompt="The quick brown", max_tokens=20, temperature=0, extra_body={"ignore_eos": True}
+        )
+        .choices[0]
+        .text
+    )
     assert len(greedy) > 4
     stop = greedy[2:4]
-    stopped = sdk.completions.create(model="tiny-qwen", prompt="The quick brown", max_tokens=20, temperature=0,
-                                     stop=[stop, "never-there"])
+    stopped = sdk.completions.create(
+        model="tiny-qwen", prompt="The quick brown", max_tokens=20, temperature=0, stop=[stop, "never-there"]
+    )
     assert stopped.choices[0].finish_reason == "stop"
     assert stopped.choices[0].text == greedy[: greedy.index(stop)]
-    streamed = sdk.completions.create(model="tiny-qwen", prompt="The quick brown", max_tokens=20, temperature=0,
-                                      stop=stop, stream=True)
+    streamed = sdk.completions.create(
+        model="tiny-qwen", prompt="The quick brown", max_tokens=20, temperature=0, stop=stop, stream=True
+    )
     chunks = list(streamed)
     assert "".join(c.choices[0].text for c in chunks) == stopped.choices[0].text
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
 def test_completions(sdk: openai.OpenAI) -> None:
-    completion = sdk.completions.create(model="tiny-qwen", prompt="Hello", max_tokens=6,
-                                        extra_body={"ignore_eos": True})
+    completion = sdk.completions.create(
+        model="tiny-qwen", prompt="Hello", max_tokens=6, extra_body={"ignore_eos": True}
+    )
     assert completion.object == "text_completion"
     assert completion.id.startswith("cmpl-")
     assert completion.choices[0].finish_reason == "length"
     assert completion.usage.completion_tokens == 6
-    batch = sdk.completions.create(model="tiny-qwen", prompt=["Hello", "Bonjour"], max_tokens=2, n=2,
-                                   extra_body={"ignore_eos": True})
+    batch = sdk.completions.create(
+        model="tiny-qwen", prompt=["Hello", "Bonjour"], max_tokens=2, n=2, extra_body={"ignore_eos": True}
+    )
     assert [c.index for c in batch.choices] == [0, 1, 2, 3]
     assert batch.usage.completion_tokens == 8
     tokens = sdk.completions.create(model="tiny-qwen", prompt=[5, 6, 7], max_tokens=2)
@@ -157,8 +173,16 @@ def test_completions(sdk: openai.OpenAI) -> None:
 
 
 def test_completions_stream_with_usage(sdk: openai.OpenAI) -> None:
-    chunks = list(sdk.completions.create(model="tiny-qwen", prompt="Hello", max_tokens=4, stream=True,
-                                         stream_options={"include_usage": True}, extra_body={"ignore_eos": True}))
+    chunks = list(
+        sdk.completions.create(
+            model="tiny-qwen",
+            prompt="Hello",
+            max_tokens=4,
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_body={"ignore_eos": True},
+        )
+    )
     assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 4
     assert chunks[-2].choices[0].finish_reason == "length"
 
@@ -226,8 +250,7 @@ def test_context_length_message(sdk: openai.OpenAI) -> None:
 
 def test_malformed_json_is_400(gateway: LiveServer) -> None:
     with gateway.client(CLIENT_KEY) as http:
-        response = http.post("/v1/chat/completions", content=b"{not json",
-                             headers={"Content-Type": "application/json"})
+        response = http.post("/v1/chat/completions", content=b"{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_request_error"
 

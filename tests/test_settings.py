@@ -12,10 +12,12 @@ from app.config import ApiKey, SettingsError, load_settings, parse_api_keys
 
 def test_key_formats() -> None:
     assert parse_api_keys("clientA:key-11111,clientB:key-22222", "client") == [
-        ApiKey("clientA", "key-11111"), ApiKey("clientB", "key-22222"),
+        ApiKey("clientA", "key-11111"),
+        ApiKey("clientB", "key-22222"),
     ]
     assert parse_api_keys(" key-11111 , ,key-22222", "client") == [
-        ApiKey("client-1", "key-11111"), ApiKey("client-3", "key-22222"),
+        ApiKey("client-1", "key-11111"),
+        ApiKey("client-3", "key-22222"),
     ]
     with pytest.raises(ValueError, match="shorter than 8"):
         parse_api_keys("a:short", "client")
@@ -71,8 +73,9 @@ def test_admin_key_must_differ_from_client_keys() -> None:
         load_settings(_env_file=None, openai_api_keys="key-11111", admin_api_keys="key-11111")
 
 
-def test_cli_reports_invalid_settings(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                      tmp_path: Path) -> None:
+def test_cli_reports_invalid_settings(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("API_PORT", "99999")
     assert cli.main(["serve"]) == 2
@@ -82,8 +85,9 @@ def test_cli_reports_invalid_settings(monkeypatch: pytest.MonkeyPatch, capsys: p
     assert "ALLOW_UNAUTHENTICATED" in capsys.readouterr().err
 
 
-def test_cli_status_and_download_of_a_local_model(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                                  tmp_path: Path, tiny_qwen_dir: Path) -> None:
+def test_cli_status_and_download_of_a_local_model(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_qwen_dir: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QWEN_MODEL_ID", str(tiny_qwen_dir))
     assert cli.main(["download", "qwen"]) == 0

@@ -18,8 +18,9 @@ def _serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"api_host": args.host, "api_port": args.port}.items() if v is not None}
     settings = load_settings(**overrides)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level,
-                timeout_graceful_shutdown=10)
+    uvicorn.run(
+        app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level, timeout_graceful_shutdown=10
+    )
     return 0
 
 

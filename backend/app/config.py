@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     huggingface_token: str | None = None
+    hf_endpoint: str | None = Field(None, description="Hub mirror URL (the variable huggingface_hub reads too).")
     model_cache_dir: Path = Field(default_factory=default_model_cache_dir)
     frontend_dist: Path | None = None
     lazy_load_models: bool = True

@@ -61,8 +61,7 @@ async def require_client(
     if wait is not None:
         retry = RateLimiter.retry_after_header(wait)
         raise RateLimitError(
-            f"Rate limit reached for '{bucket}': {state.rate_limiter.rpm} requests per minute. "
-            f"Retry in {retry} s.",
+            f"Rate limit reached for '{bucket}': {state.rate_limiter.rpm} requests per minute. Retry in {retry} s.",
             retry_after_s=retry,
         )
     return client

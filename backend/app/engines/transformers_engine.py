@@ -186,9 +186,7 @@ class TransformersEngine(LLMEngine):
                 options["min_new_tokens"] = request.max_tokens
             input_ids = torch.tensor([request.prompt_token_ids], device=self.device)
             with torch.inference_mode():
-                self.model.generate(
-                    input_ids=input_ids, attention_mask=torch.ones_like(input_ids), **options
-                )
+                self.model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), **options)
         except BaseException as exc:
             emit(exc)
         finally:

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from app.services import gpu_monitor
 logger = logging.getLogger("app.models")
 
 
-class ModelState(str, Enum):
+class ModelState(StrEnum):
     ABSENT = "absent"
     DOWNLOADING = "downloading"
     DOWNLOADED = "downloaded"
@@ -59,8 +59,10 @@ class BaseModelWrapper(ABC):
         token_provider: Callable[[], str | None],
         revision: str | None = None,
         allow_patterns: list[str] | None = None,
+        hub_endpoint: str | None = None,
     ) -> None:
         self.key = key
+        self.hub_endpoint = hub_endpoint
         self.model_id = model_id
         self.revision = revision
         self.cache_dir = cache_dir
@@ -172,9 +174,7 @@ class BaseModelWrapper(ABC):
                 ) from exc
             self.load_count += 1
             server["load_seconds"] = round(time.perf_counter() - started, 3)
-            self.update_runtime(
-                state=ModelState.LOADED, progress=1.0, message="ready", server=server, devices=devices
-            )
+            self.update_runtime(state=ModelState.LOADED, progress=1.0, message="ready", server=server, devices=devices)
             logger.info("%s loaded on %s in %.2fs", self.key, devices, server["load_seconds"])
 
     def select_devices(self, device_ids: list[int] | None) -> list[str]:
@@ -292,6 +292,7 @@ async def hub_download(wrapper: BaseModelWrapper, token: str | None) -> Path:
         cache_dir=wrapper.cache_dir,
         token=token,
         allow_patterns=wrapper.allow_patterns,
+        endpoint=wrapper.hub_endpoint,
         on_progress=lambda done, total: wrapper.update_runtime(
             progress=done / total if total else 0.0,
             message=f"downloading {wrapper.model_id}: {done / 2**20:.1f} of {total / 2**20:.1f} MiB",

@@ -34,6 +34,7 @@ class QwenModel(BaseModelWrapper):
             token_provider=token_provider,
             revision=settings.qwen_revision,
             allow_patterns=LLM_ALLOW_PATTERNS,
+            hub_endpoint=settings.hf_endpoint,
         )
         self.settings = settings
         self.engine: LLMEngine | None = None

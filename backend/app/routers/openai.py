@@ -17,8 +17,16 @@ async def list_models(state: StateDep) -> dict:
     data = []
     for wrapper in state.registry.wrappers():
         for name in wrapper.served_names[:1]:
-            data.append({"id": name, "object": "model", "created": 0, "owned_by": "inference-gateway",
-                         "root": wrapper.model_id, "parent": None})
+            data.append(
+                {
+                    "id": name,
+                    "object": "model",
+                    "created": 0,
+                    "owned_by": "inference-gateway",
+                    "root": wrapper.model_id,
+                    "parent": None,
+                }
+            )
     return {"object": "list", "data": data}
 
 

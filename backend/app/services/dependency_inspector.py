@@ -6,8 +6,12 @@ import importlib
 import importlib.metadata
 from typing import Any
 
-OPTIONAL_PACKAGES = {"vllm": "vllm", "transformers": "transformers", "nemo": "nemo_toolkit",
-                     "pyannote.audio": "pyannote.audio"}
+OPTIONAL_PACKAGES = {
+    "vllm": "vllm",
+    "transformers": "transformers",
+    "nemo": "nemo_toolkit",
+    "pyannote.audio": "pyannote.audio",
+}
 
 
 def _version(distribution: str) -> str | None:

@@ -22,15 +22,22 @@ def _wanted(name: str, patterns: list[str] | None) -> bool:
     return patterns is None or any(fnmatch.fnmatch(name, p) for p in patterns)
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def _bytes_present(blobs: Path, blob_names: list[str]) -> int:
+    """Complete blobs plus partial ones (`<etag>.incomplete` or `<etag>.<random>.incomplete`)."""
     done = 0
     for name in blob_names:
-        for candidate in (blobs / name, blobs / f"{name}.incomplete"):
-            try:
-                done += candidate.stat().st_size
-                break
-            except FileNotFoundError:
-                continue
+        complete = blobs / name
+        if complete.exists():
+            done += _size(complete)
+        else:
+            done += max((_size(p) for p in blobs.glob(f"{name}*.incomplete")), default=0)
     return done
 
 
@@ -40,12 +47,13 @@ async def download_snapshot(
     cache_dir: Path,
     token: str | None,
     allow_patterns: list[str] | None,
+    endpoint: str | None,
     on_progress: Callable[[int, int], None],
 ) -> Path:
     from huggingface_hub import HfApi, snapshot_download
 
     info = await asyncio.to_thread(
-        HfApi(token=token).model_info, repo_id, revision=revision, files_metadata=True
+        HfApi(endpoint=endpoint, token=token).model_info, repo_id, revision=revision, files_metadata=True
     )
     siblings = [s for s in info.siblings or [] if _wanted(s.rfilename, allow_patterns)]
     total = sum(s.size or 0 for s in siblings)
@@ -60,6 +68,7 @@ async def download_snapshot(
             cache_dir=cache_dir,
             token=token,
             allow_patterns=allow_patterns,
+            endpoint=endpoint,
         )
     )
     try:

@@ -137,4 +137,6 @@ class ModelRegistry:
             try:
                 await asyncio.wait_for(wrapper.unload(wait=True), timeout=self.shutdown_drain_s)
             except TimeoutError:
-                logger.warning("%s still busy after %ss; stopping without unloading", wrapper.key, self.shutdown_drain_s)
+                logger.warning(
+                    "%s still busy after %ss; stopping without unloading", wrapper.key, self.shutdown_drain_s
+                )
