@@ -6,12 +6,14 @@ Every error a client sees has the shape `{"error": {"message", "type", "param", 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("app.errors")
 
@@ -147,14 +149,45 @@ def install_error_handlers(app: FastAPI) -> None:
         body = error_body(error.message, error.error_type, None, error.code)
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = request.scope.get("request_id", "-")
-        logger.exception("unhandled error in %s %s [request_id=%s]", request.method, request.url.path, request_id)
-        body = error_body(
-            f"internal error (request id {request_id}); the server log has the details",
-            "server_error",
-            None,
-            "internal_error",
-        )
-        return JSONResponse(body, status_code=500, headers={"X-Request-ID": request_id})
+
+class RequestContextMiddleware:
+    """Gives every request an id (the caller's `X-Request-ID` or a new one), echoed in the response,
+    and turns anything unexpected into a logged 500 envelope that names that id.
+
+    Catching here rather than in Starlette's outermost handler keeps the connection usable: that
+    handler re-raises to the server, which then drops the keep-alive connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        request_id = request_id[:64] or uuid.uuid4().hex
+        scope["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode("latin-1"))
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception("unhandled error in %s %s [request_id=%s]", scope["method"], scope["path"], request_id)
+            if started:
+                raise
+            body = error_body(
+                f"internal error (request id {request_id}); the server log has the details",
+                "server_error",
+                None,
+                "internal_error",
+            )
+            await JSONResponse(body, status_code=500)(scope, receive, send_with_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,12 +11,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
 from app.config import Settings, load_settings
 from app.dependencies import AppState
-from app.errors import install_error_handlers
+from app.errors import RequestContextMiddleware, install_error_handlers
 from app.routers import admin, health, openai
 from app.services.auth import Authenticator
 from app.services.gpu_monitor import GPUMonitor
@@ -31,28 +29,6 @@ logger = logging.getLogger("app")
 def configure_logging(level: str) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
     logging.getLogger("app").setLevel(level.upper())
-
-
-class RequestIdMiddleware:
-    """Give every request an id (the caller's `X-Request-ID` or a new one), echoed in the response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), None)
-        request_id = (request_id or uuid.uuid4().hex)[:64]
-        scope["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 def create_app(
@@ -84,8 +60,11 @@ def create_app(
             rate_limiter=RateLimiter(settings.rate_limit_rpm),
         )
         preload = None if settings.lazy_load_models else asyncio.create_task(registry.preload_all())
-        logger.info("gateway ready: models %s, auth %s", [w.key for w in registry.wrappers()],
-                    "on" if app.state.gateway.authenticator.enabled else "OFF (loopback only)")
+        logger.info(
+            "gateway ready: models %s, auth %s",
+            [w.key for w in registry.wrappers()],
+            "on" if app.state.gateway.authenticator.enabled else "OFF (loopback only)",
+        )
         try:
             yield
         finally:
@@ -107,7 +86,7 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestContextMiddleware)
     mount_frontend(app, settings.frontend_dist)
     return app
 
