@@ -230,6 +230,8 @@ def test_bad_key_is_401(gateway: LiveServer) -> None:
         ({"messages": MESSAGES, "tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
         ({"messages": MESSAGES, "max_tokens": 100_000}, "max_tokens"),
         ({"messages": [{"role": "wizard", "content": "hi"}]}, "messages.0.role"),
+        ({"messages": MESSAGES, "stream_options": {"include_usage": True}}, "stream_options"),
+        ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}, "messages"),
     ],
 )
 def test_invalid_requests_are_400(sdk: openai.OpenAI, arguments: dict, param: str) -> None:

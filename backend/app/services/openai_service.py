@@ -51,6 +51,8 @@ def _check_supported(body: SamplingFields, settings: Settings) -> None:
         raise InvalidRequestError(
             f"{unsupported[0]} is not supported by this server", param=unsupported[0], code="unsupported_parameter"
         )
+    if body.stream_options is not None and not body.stream:
+        raise InvalidRequestError("stream_options is only allowed when stream is true", param="stream_options")
     if body.n > settings.max_n:
         raise InvalidRequestError(f"n must be at most {settings.max_n} on this server", param="n")
 
@@ -105,7 +107,13 @@ def prepare_chat(body: ChatCompletionRequest, model: QwenModel, settings: Settin
     param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
     choices = _choice_requests(response_id, [prompt], body, body.token_limit(), engine.max_model_len, param)
     return PreparedGeneration(
-        "chat", response_id, int(time.time()), body.model, engine, choices, len(prompt),
+        "chat",
+        response_id,
+        int(time.time()),
+        body.model,
+        engine,
+        choices,
+        len(prompt),
         bool(body.stream_options and body.stream_options.include_usage),
     )
 
@@ -125,7 +133,13 @@ def prepare_completion(body: CompletionRequest, model: QwenModel, settings: Sett
     response_id = f"cmpl-{uuid.uuid4().hex}"
     choices = _choice_requests(response_id, prompts, body, body.max_tokens, engine.max_model_len, "max_tokens")
     return PreparedGeneration(
-        "completion", response_id, int(time.time()), body.model, engine, choices, sum(map(len, prompts)),
+        "completion",
+        response_id,
+        int(time.time()),
+        body.model,
+        engine,
+        choices,
+        sum(map(len, prompts)),
         bool(body.stream_options and body.stream_options.include_usage),
     )
 
@@ -214,8 +228,10 @@ async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
     try:
         if chat:
             for index in range(len(prepared.choices)):
-                yield (f'{head}{{"index":{index},"delta":{{"role":"assistant","content":""}},'
-                       f'"logprobs":null,"finish_reason":null}}{tail}')
+                yield (
+                    f'{head}{{"index":{index},"delta":{{"role":"assistant","content":""}},'
+                    f'"logprobs":null,"finish_reason":null}}{tail}'
+                )
         async with aclosing(_merged(prepared.engine, prepared.choices)) as deltas:
             async for index, delta in deltas:
                 completion_tokens += delta.num_new_tokens
