@@ -46,15 +46,21 @@ def test_download_with_progress_then_load_from_the_cache(online, serve, tiny_qwe
             assert http.post("/api/admin/models/qwen/load").status_code == 202
             loaded = server.wait_for_state("qwen", "loaded")
             assert loaded["server"]["path"] == str(snapshot)
-        with server.client(CLIENT_KEY) as http:
-            reply = http.post(
-                "/v1/chat/completions",
-                json={
-                    "model": "acme/tiny-qwen",
-                    "messages": [{"role": "user", "content": "Hi"}],
-                    "max_tokens": 3,
-                },
-            )
+    # The Hub is gone: a model already in the cache still loads, without network.
+    with server.client(ADMIN_KEY) as http:
+        assert http.post("/api/admin/models/qwen/unload").status_code == 202
+        server.wait_for_state("qwen", "downloaded")
+        assert http.post("/api/admin/models/qwen/load").status_code == 202
+        assert server.wait_for_state("qwen", "loaded")["server"]["path"] == str(snapshot)
+    with server.client(CLIENT_KEY) as http:
+        reply = http.post(
+            "/v1/chat/completions",
+            json={
+                "model": "acme/tiny-qwen",
+                "messages": [{"role": "user", "content": "Hi"}],
+                "max_tokens": 3,
+            },
+        )
         assert reply.status_code == 200 and reply.json()["usage"]["completion_tokens"] >= 1
 
 

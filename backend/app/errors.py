@@ -144,7 +144,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        cls = _HTTP_TYPES.get(exc.status_code, GatewayError)
+        cls = _HTTP_TYPES.get(exc.status_code, InvalidRequestError if exc.status_code < 500 else GatewayError)
         error = cls(str(exc.detail))
         body = error_body(error.message, error.error_type, None, error.code)
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))

@@ -152,12 +152,23 @@ class BaseModelWrapper(ABC):
             self.update_runtime(state=ModelState.DOWNLOADED, progress=1.0, message="downloaded")
         return path
 
+    async def _artifacts_for_load(self) -> Path:
+        """A snapshot already in the cache loads without asking the Hub (offline machines);
+        the download action is what refreshes it."""
+        if self.local_dir is None and self.cache_has_artifacts():
+            from app.services.hub_download import cached_snapshot
+
+            cached = await cached_snapshot(self.model_id, self.revision, self.cache_dir)
+            if cached is not None:
+                return cached
+        return await self._download_locked()
+
     # --- loading --------------------------------------------------------------------------------
     async def ensure_loaded(self, device_ids: list[int] | None = None) -> None:
         async with self._lifecycle_lock:
             if self.state == ModelState.LOADED:
                 return
-            path = await self._download_locked()
+            path = await self._artifacts_for_load()
             devices = self.select_devices(device_ids)
             self.update_runtime(
                 state=ModelState.LOADING, progress=0.0, message=f"loading on {', '.join(devices)}", error=None

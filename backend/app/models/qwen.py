@@ -25,8 +25,8 @@ class QwenModel(BaseModelWrapper):
     kind = "llm"
 
     def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "qwen") -> None:
-        gpus = gpu_monitor.visible_gpu_count()
-        model_id = settings.qwen_model_id or (GPU_DEFAULT_LLM if gpus else CPU_DEFAULT_LLM)
+        on_vllm = gpu_monitor.visible_gpu_count() > 0 and vllm_installed() and settings.qwen_engine != "transformers"
+        model_id = settings.qwen_model_id or (GPU_DEFAULT_LLM if on_vllm else CPU_DEFAULT_LLM)
         super().__init__(
             key=key,
             model_id=model_id,

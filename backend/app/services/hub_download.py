@@ -64,7 +64,7 @@ async def download_snapshot(
         asyncio.to_thread(
             snapshot_download,
             repo_id=repo_id,
-            revision=info.sha,
+            revision=revision,
             cache_dir=cache_dir,
             token=token,
             allow_patterns=allow_patterns,
@@ -81,3 +81,17 @@ async def download_snapshot(
             task.cancel()
     on_progress(total, total)
     return path
+
+
+async def cached_snapshot(repo_id: str, revision: str | None, cache_dir: Path) -> Path | None:
+    """The snapshot already in the cache for `revision` (default branch if None), without network."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        path = await asyncio.to_thread(
+            snapshot_download, repo_id=repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True
+        )
+    except LocalEntryNotFoundError:
+        return None
+    return Path(path)

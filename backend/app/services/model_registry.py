@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from app.config import Settings
-from app.errors import GatewayError, ModelNotFoundError, NotFoundError
+from app.errors import GatewayError, ModelNotFoundError, ModelUnavailableError, NotFoundError
 from app.models.base import BaseModelWrapper, ModelState
 
 logger = logging.getLogger("app.registry")
@@ -115,14 +115,21 @@ class ModelRegistry:
             yield wrapper
 
     async def _wait_for_lazy_load(self, wrapper: BaseModelWrapper) -> None:
+        """Start (or join) a load and wait for it up to LAZY_LOAD_WAIT_S; 503 with Retry-After after that."""
+        pending = (ModelState.ABSENT, ModelState.DOWNLOADED, ModelState.DOWNLOADING, ModelState.LOADING)
+        if wrapper.state not in pending:
+            return
         if wrapper.state in (ModelState.ABSENT, ModelState.DOWNLOADED):
             self._background(f"lazy-load:{wrapper.key}", wrapper.ensure_loaded())
-        elif wrapper.state not in (ModelState.DOWNLOADING, ModelState.LOADING):
-            return
         deadline = asyncio.get_running_loop().time() + self.settings.lazy_load_wait_s
-        while wrapper.state in (ModelState.ABSENT, ModelState.DOWNLOADED, ModelState.DOWNLOADING, ModelState.LOADING):
+        while wrapper.state in pending:
             if asyncio.get_running_loop().time() >= deadline:
-                return
+                raise ModelUnavailableError(
+                    f"model '{wrapper.key}' is loading ({wrapper.state.value}, {wrapper.runtime.progress:.0%}); "
+                    "retry shortly",
+                    code="model_loading",
+                    retry_after_s=5,
+                )
             await asyncio.sleep(0.05)
 
     # --- reporting --------------------------------------------------------------------------------
