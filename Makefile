@@ -7,8 +7,8 @@ serve:  ## run the gateway on 127.0.0.1:8000 with CPU defaults
 
 test:  ## lint, then every test (GPU-marked tests are skipped without CUDA)
 	scripts/setup.sh gpu,test
-	.venv/bin/ruff check backend tests bench
-	.venv/bin/ruff format --check backend tests bench
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/python -m pytest
 
 gpu-test:  ## only the GPU tests (on a machine with CUDA and vLLM)

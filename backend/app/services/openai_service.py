@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
@@ -22,11 +23,12 @@ from starlette.types import Send
 
 from app.config import Settings
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
-from app.errors import GatewayError, InvalidRequestError
+from app.errors import GatewayError, InvalidRequestError, error_body
 from app.models.qwen import QwenModel
 from app.schemas.openai import ChatCompletionRequest, CompletionRequest, SamplingFields
 from app.services.model_registry import ModelRegistry
 
+logger = logging.getLogger("app.openai")
 Kind = Literal["chat", "completion"]
 T = TypeVar("T")
 
@@ -241,14 +243,17 @@ async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
                     yield f'{head}{{"index":{index},{body},"logprobs":null,"finish_reason":null}}{tail}'
                 if delta.finish_reason:
                     body = '"delta":{}' if chat else '"text":""'
-                    yield f'{head}{{"index":{index},{body},"logprobs":null,"finish_reason":"{delta.finish_reason}"}}{tail}'
+                    finish = delta.finish_reason
+                    yield f'{head}{{"index":{index},{body},"logprobs":null,"finish_reason":"{finish}"}}{tail}'
         if prepared.include_usage:
             usage = json.dumps(_usage(prepared.prompt_tokens, completion_tokens), separators=(",", ":"))
             yield f'{head}],"usage":{usage}}}\n\n'
     except GatewayError as exc:
         yield f"data: {json.dumps(exc.to_dict())}\n\n"
-    except Exception as exc:
-        yield f"data: {json.dumps({'error': {'message': f'generation failed: {exc}', 'type': 'server_error', 'param': None, 'code': 'internal_error'}})}\n\n"
+    except Exception:
+        logger.exception("generation %s failed mid-stream", prepared.response_id)
+        message = f"generation failed (response {prepared.response_id}); the server log has the details"
+        yield f"data: {json.dumps(error_body(message, 'server_error', None, 'internal_error'))}\n\n"
     yield "data: [DONE]\n\n"
 
 
