@@ -2,7 +2,8 @@
 
 The engine stays async end to end: requests go straight to `AsyncLLM.generate` on the event loop,
 outputs come back as deltas (`RequestOutputKind.DELTA`, no re-diffing), and a request whose
-consumer stops iterating (client gone) is aborted in the engine.
+consumer stops iterating (client gone) is aborted in the engine. vLLM ends a request with "stop",
+"length", "repetition", "abort" or "error"; the last two are failures, reported as a server error.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
+from app.errors import GatewayError
 
 logger = logging.getLogger("app.engines.vllm")
+
+# vLLM finish reasons that mean the engine dropped the request rather than completing it.
+ENGINE_FAILURES = ("abort", "error")
 
 
 @contextmanager
@@ -117,14 +122,20 @@ class VLLMEngine(LLMEngine):
         params = self.sampling_params(request)
         finished = False
         try:
-            async for output in self.engine.generate(prompt, params, request.request_id):
-                completion = output.outputs[0]
-                if output.finished:
+            async with aclosing(self.engine.generate(prompt, params, request.request_id)) as outputs:
+                async for output in outputs:
+                    completion = output.outputs[0]
+                    if not output.finished:
+                        yield GenerationDelta(completion.text, len(completion.token_ids))
+                        continue
                     finished = True
+                    if completion.finish_reason in ENGINE_FAILURES:
+                        raise GatewayError(
+                            f"the vLLM engine ended the request with '{completion.finish_reason}'; retry it",
+                            code="engine_error",
+                        )
                     reason = "length" if completion.finish_reason == "length" else "stop"
                     yield GenerationDelta(completion.text, len(completion.token_ids), reason)
-                    return
-                yield GenerationDelta(completion.text, len(completion.token_ids))
         finally:
             if not finished:
                 await asyncio.shield(self.engine.abort(request.request_id))
