@@ -27,7 +27,8 @@ class AppState:
     cache: dict[str, Any] = field(default_factory=dict)
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    """Async on purpose: FastAPI runs a plain `def` dependency on its thread pool, on every request."""
     return request.app.state.gateway
 
 

@@ -1,7 +1,8 @@
 """OpenAI chat/completions on top of an LLM engine: validation, fan-out of `n`, response shapes.
 
-Streaming chunks are assembled as strings around `json.dumps(text)`: the per-token cost of the
-gateway stays a few microseconds (see bench/ and doc/benchmarks.md).
+Streaming chunks are assembled as strings around the JSON-escaped text, with no dict or model per
+token: formatting costs about 1.3 µs per token; the whole per-token cost of the gateway is measured
+by bench/gateway_overhead.py (doc/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -218,7 +220,12 @@ async def complete(prepared: PreparedGeneration) -> dict[str, Any]:
 
 
 async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
-    """Server-sent events in OpenAI's exact chunk format, ending with `data: [DONE]`."""
+    """Server-sent events in OpenAI's exact chunk format, ending with `data: [DONE]`.
+
+    A content chunk is a per-choice prefix, the JSON-escaped text and a constant suffix. Chunks that
+    are ready together leave as one string (one write): the role chunks, a delta's text and finish
+    chunks, and the last finish chunk with the usage chunk and `[DONE]`.
+    """
     chat = prepared.kind == "chat"
     obj = "chat.completion.chunk" if chat else "text_completion"
     head = (
@@ -226,35 +233,46 @@ async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
         f'"model":{json.dumps(prepared.model)},"system_fingerprint":null,"choices":['
     )
     tail = '],"usage":null}\n\n' if prepared.include_usage else "]}\n\n"
+    indices = range(len(prepared.choices))
+    opening = [f'{head}{{"index":{index},' + ('"delta":{"content":' if chat else '"text":') for index in indices]
+    closing = ("}" if chat else "") + ',"logprobs":null,"finish_reason":null}' + tail
+    empty = '"delta":{}' if chat else '"text":""'
+    running = len(prepared.choices)
     completion_tokens = 0
+    ending = ""
     try:
         if chat:
-            for index in range(len(prepared.choices)):
-                yield (
-                    f'{head}{{"index":{index},"delta":{{"role":"assistant","content":""}},'
-                    f'"logprobs":null,"finish_reason":null}}{tail}'
-                )
+            yield "".join(
+                f'{head}{{"index":{index},"delta":{{"role":"assistant","content":""}},'
+                f'"logprobs":null,"finish_reason":null}}{tail}'
+                for index in indices
+            )
         async with aclosing(_merged(prepared.engine, prepared.choices)) as deltas:
             async for index, delta in deltas:
                 completion_tokens += delta.num_new_tokens
-                if delta.text:
-                    text = json.dumps(delta.text)
-                    body = f'"delta":{{"content":{text}}}' if chat else f'"text":{text}'
-                    yield f'{head}{{"index":{index},{body},"logprobs":null,"finish_reason":null}}{tail}'
-                if delta.finish_reason:
-                    body = '"delta":{}' if chat else '"text":""'
-                    finish = delta.finish_reason
-                    yield f'{head}{{"index":{index},{body},"logprobs":null,"finish_reason":"{finish}"}}{tail}'
+                # encode_basestring_ascii is what json.dumps does for a str, minus its call overhead.
+                chunk = (opening[index] + encode_basestring_ascii(delta.text) + closing) if delta.text else ""
+                if delta.finish_reason is None:
+                    if chunk:
+                        yield chunk
+                    continue
+                finish = delta.finish_reason
+                chunk += f'{head}{{"index":{index},{empty},"logprobs":null,"finish_reason":"{finish}"}}{tail}'
+                running -= 1
+                if running:
+                    yield chunk
+                else:
+                    ending = chunk
         if prepared.include_usage:
             usage = json.dumps(_usage(prepared.prompt_tokens, completion_tokens), separators=(",", ":"))
-            yield f'{head}],"usage":{usage}}}\n\n'
+            ending += f'{head}],"usage":{usage}}}\n\n'
     except GatewayError as exc:
-        yield f"data: {json.dumps(exc.to_dict())}\n\n"
+        ending += f"data: {json.dumps(exc.to_dict())}\n\n"
     except Exception:
         logger.exception("generation %s failed mid-stream", prepared.response_id)
         message = f"generation failed (response {prepared.response_id}); the server log has the details"
-        yield f"data: {json.dumps(error_body(message, 'server_error', None, 'internal_error'))}\n\n"
-    yield "data: [DONE]\n\n"
+        ending += f"data: {json.dumps(error_body(message, 'server_error', None, 'internal_error'))}\n\n"
+    yield ending + "data: [DONE]\n\n"
 
 
 # --- HTTP plumbing --------------------------------------------------------------------------------
