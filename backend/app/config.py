@@ -117,7 +117,20 @@ class Settings(BaseSettings):
     qwen_cpu_max_concurrency: int = Field(1, ge=1, le=64)
     max_n: int = Field(8, ge=1, le=128, description="Largest `n` (choices per request) accepted.")
 
-    @field_validator("cors_origins", "qwen_model_aliases", mode="before")
+    # The ASR slot (NeMo: Canary, or any NeMo ASR .nemo such as parakeet).
+    canary_model_id: str = Field("nvidia/canary-1b-v2", description="Hub id, a .nemo file or a folder holding one.")
+    canary_revision: str | None = None
+    canary_model_aliases: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["canary", "whisper-1"])
+    asr_batch_size: int = Field(16, ge=1, le=512, description="Most audio pieces in one transcribe call.")
+    asr_batch_wait_ms: float = Field(10.0, ge=0, le=1000, description="How long a batch waits to fill up.")
+    asr_queue_size: int = Field(256, ge=1, description="Pieces waiting per model before new requests get 429.")
+    asr_window_s: float = Field(40.0, ge=5, le=600, description="Longest piece handed to the model at once.")
+
+    # Audio uploads (ASR and diarization).
+    max_upload_mb: float = Field(500.0, gt=0, description="Largest upload accepted (413 above).")
+    max_audio_seconds: float = Field(3600.0, gt=0, description="Longest audio accepted (413 above).")
+
+    @field_validator("cors_origins", "qwen_model_aliases", "canary_model_aliases", mode="before")
     @classmethod
     def _split_strings(cls, value: Any) -> Any:
         if isinstance(value, str):

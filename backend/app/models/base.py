@@ -74,15 +74,15 @@ class BaseModelWrapper(ABC):
         self._idle.set()
         self.load_count = 0
         self.runtime = RuntimeStatus()
-        if self.local_dir is not None or self.cache_has_artifacts():
+        if self.local_path is not None or self.cache_has_artifacts():
             self.runtime.state = ModelState.DOWNLOADED
 
     # --- identity -------------------------------------------------------------------------------
     @property
-    def local_dir(self) -> Path | None:
-        """The model folder when `model_id` names an existing directory rather than a Hub id."""
+    def local_path(self) -> Path | None:
+        """The model folder (or file) when `model_id` names an existing path rather than a Hub id."""
         path = Path(self.model_id).expanduser()
-        return path.resolve() if path.is_dir() else None
+        return path.resolve() if path.exists() else None
 
     @property
     def served_names(self) -> list[str]:
@@ -111,8 +111,8 @@ class BaseModelWrapper(ABC):
             "kind": self.kind,
             "model_id": self.model_id,
             "served_names": self.served_names,
-            "source": "local" if self.local_dir else "hub",
-            "cache_has_artifacts": self.local_dir is not None or self.cache_has_artifacts(),
+            "source": "local" if self.local_path else "hub",
+            "cache_has_artifacts": self.local_path is not None or self.cache_has_artifacts(),
             "in_flight_requests": self._in_use,
             "load_count": self.load_count,
             **status,
@@ -132,10 +132,10 @@ class BaseModelWrapper(ABC):
             return await self._download_locked()
 
     async def _download_locked(self) -> Path:
-        if self.local_dir is not None:
+        if self.local_path is not None:
             if self.state in (ModelState.ABSENT, ModelState.ERROR):
                 self.update_runtime(state=ModelState.DOWNLOADED, progress=1.0, message="local directory", error=None)
-            return self.local_dir
+            return self.local_path
         previous = self.state
         if previous not in (ModelState.LOADED, ModelState.LOADING):
             self.update_runtime(
@@ -155,7 +155,7 @@ class BaseModelWrapper(ABC):
     async def _artifacts_for_load(self) -> Path:
         """A snapshot already in the cache loads without asking the Hub (offline machines);
         the download action is what refreshes it."""
-        if self.local_dir is None and self.cache_has_artifacts():
+        if self.local_path is None and self.cache_has_artifacts():
             from app.services.hub_download import cached_snapshot
 
             cached = await cached_snapshot(self.model_id, self.revision, self.cache_dir)
@@ -271,7 +271,7 @@ class BaseModelWrapper(ABC):
             finally:
                 await self._release_memory()
             after = gpu_monitor.memory_used_mib(self.runtime.devices)
-            state = ModelState.DOWNLOADED if self.local_dir or self.cache_has_artifacts() else ModelState.ABSENT
+            state = ModelState.DOWNLOADED if self.local_path or self.cache_has_artifacts() else ModelState.ABSENT
             server = {"gpu_memory_used_mib_before_unload": before, "gpu_memory_used_mib_after_unload": after}
             self.update_runtime(state=state, progress=0.0, message="unloaded", server=server, devices=[])
 

@@ -1,0 +1,76 @@
+"""Transcripts as the ASR models produce them, and the text formats clients ask for (SRT, WebVTT)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class TranscribeOptions:
+    """What one transcription asks of the model; requests with equal options share a batch."""
+
+    source_lang: str | None = None
+    target_lang: str | None = None
+    punctuation: bool = True
+    timestamps: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TimedText:
+    """A word or a segment, times in seconds from the start of the audio."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(slots=True)
+class Transcript:
+    text: str
+    words: list[TimedText] = field(default_factory=list)
+    segments: list[TimedText] = field(default_factory=list)
+
+    def shifted(self, offset_s: float) -> Transcript:
+        """The same transcript for a piece that starts `offset_s` seconds into the audio."""
+        return Transcript(
+            self.text,
+            [TimedText(w.text, w.start + offset_s, w.end + offset_s) for w in self.words],
+            [TimedText(s.text, s.start + offset_s, s.end + offset_s) for s in self.segments],
+        )
+
+
+def join_pieces(pieces: list[Transcript]) -> Transcript:
+    """One transcript from consecutive pieces already shifted to their place in the audio."""
+    return Transcript(
+        " ".join(p.text.strip() for p in pieces if p.text.strip()),
+        [w for p in pieces for w in p.words],
+        [s for p in pieces for s in p.segments],
+    )
+
+
+def _clock(seconds: float, decimal: str) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal}{millis:03d}"
+
+
+def cues(transcript: Transcript, duration_s: float) -> list[TimedText]:
+    """Subtitle cues: the segments, or the whole text as one cue when the model gave none."""
+    if transcript.segments:
+        return transcript.segments
+    return [TimedText(transcript.text.strip(), 0.0, duration_s)] if transcript.text.strip() else []
+
+
+def to_srt(items: list[TimedText]) -> str:
+    blocks = [
+        f"{i}\n{_clock(c.start, ',')} --> {_clock(c.end, ',')}\n{c.text.strip()}\n"
+        for i, c in enumerate(items, start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(items: list[TimedText]) -> str:
+    blocks = [f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{c.text.strip()}\n" for c in items]
+    return "WEBVTT\n\n" + "\n".join(blocks)
