@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +75,37 @@ def to_srt(items: list[TimedText]) -> str:
 def to_vtt(items: list[TimedText]) -> str:
     blocks = [f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{c.text.strip()}\n" for c in items]
     return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+# ISO 639-1 codes of Canary-1b-v2's 25 European languages, with the names OpenAI's verbose_json uses.
+LANGUAGE_NAMES = {
+    "bg": "bulgarian", "cs": "czech", "da": "danish", "de": "german", "el": "greek", "en": "english",
+    "es": "spanish", "et": "estonian", "fi": "finnish", "fr": "french", "hr": "croatian", "hu": "hungarian",
+    "it": "italian", "lt": "lithuanian", "lv": "latvian", "mt": "maltese", "nl": "dutch", "pl": "polish",
+    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sk": "slovak", "sl": "slovenian", "sv": "swedish",
+    "uk": "ukrainian",
+}  # fmt: skip
+
+
+def verbose_json(
+    transcript: Transcript, *, task: str, language: str, duration_s: float, words: bool, segments: bool
+) -> dict[str, Any]:
+    """OpenAI's `verbose_json` shape. Fields Whisper-specific models fill (log-probs, tokens) are neutral."""
+    body: dict[str, Any] = {
+        "task": task,
+        "language": LANGUAGE_NAMES.get(language, language),
+        "duration": round(duration_s, 3),
+        "text": transcript.text,
+    }
+    if segments:
+        body["segments"] = [
+            {
+                "id": index, "seek": 0, "start": round(c.start, 3), "end": round(c.end, 3), "text": c.text,
+                "tokens": [], "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 0.0,
+                "no_speech_prob": 0.0,
+            }
+            for index, c in enumerate(cues(transcript, duration_s))
+        ]  # fmt: skip
+    if words:
+        body["words"] = [{"word": w.text, "start": round(w.start, 3), "end": round(w.end, 3)} for w in transcript.words]
+    return body

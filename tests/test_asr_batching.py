@@ -1,0 +1,111 @@
+"""The dynamic batcher on its own: batches form under load, results go back to the right caller,
+a full queue is a 429, a departed caller's piece never reaches the model."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from app.errors import RateLimitError
+from app.services.asr_batching import DynamicBatcher
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class Recorder:
+    """A blocking batch function (like `transcribe`) that records every call it gets."""
+
+    def __init__(self, delay_s: float = 0.05) -> None:
+        self.calls: list[tuple[list[int], str]] = []
+        self.delay_s = delay_s
+        self.threads: set[str] = set()
+
+    def __call__(self, items: list[int], options: str) -> list[str]:
+        self.threads.add(threading.current_thread().name)
+        self.calls.append((list(items), options))
+        time.sleep(self.delay_s)
+        return [f"{options}:{item}" for item in items]
+
+
+def make(recorder: Recorder, batch_size: int = 8, queue_size: int = 64) -> DynamicBatcher[int, str, str]:
+    return DynamicBatcher("test", recorder, batch_size=batch_size, max_wait_s=0.02, queue_size=queue_size)
+
+
+async def test_concurrent_requests_share_batches_and_get_their_own_results() -> None:
+    recorder = Recorder()
+    batcher = make(recorder)
+    results = await asyncio.gather(*(batcher.submit([i], "en") for i in range(20)))
+    assert results == [[f"en:{i}"] for i in range(20)]
+    assert len(recorder.calls) < 20
+    assert all(len(items) <= 8 for items, _ in recorder.calls)
+    assert sorted(i for items, _ in recorder.calls for i in items) == list(range(20))
+    assert batcher.stats()["batches_run"] == len(recorder.calls)
+    assert "MainThread" not in recorder.threads
+    await batcher.stop()
+
+
+async def test_different_options_never_share_a_batch() -> None:
+    recorder = Recorder()
+    batcher = make(recorder)
+    submitted = [batcher.submit([i], "en" if i % 2 else "de") for i in range(10)]
+    results = await asyncio.gather(*submitted)
+    assert results == [[f"{'en' if i % 2 else 'de'}:{i}"] for i in range(10)]
+    for items, options in recorder.calls:
+        assert {("en" if i % 2 else "de") for i in items} == {options}
+    await batcher.stop()
+
+
+async def test_pieces_of_one_request_come_back_in_order() -> None:
+    batcher = make(Recorder(), batch_size=3)
+    assert await batcher.submit(list(range(7)), "en") == [f"en:{i}" for i in range(7)]
+    await batcher.stop()
+
+
+async def test_full_queue_is_429_with_retry_after() -> None:
+    recorder = Recorder(delay_s=0.3)
+    batcher = make(recorder, batch_size=1, queue_size=2)
+    first = asyncio.ensure_future(batcher.submit([1], "en"))
+    await asyncio.sleep(0.05)  # the worker took it: the queue is empty again
+    waiting = asyncio.ensure_future(batcher.submit([2, 3], "en"))
+    await asyncio.sleep(0)
+    with pytest.raises(RateLimitError) as caught:
+        await batcher.submit([4], "en")
+    assert caught.value.status_code == 429 and caught.value.code == "queue_full"
+    assert int(caught.value.headers["Retry-After"]) >= 1
+    assert await first == ["en:1"] and await waiting == ["en:2", "en:3"]
+    await batcher.stop()
+
+
+async def test_cancelled_callers_are_dropped_before_the_model() -> None:
+    recorder = Recorder(delay_s=0.2)
+    batcher = make(recorder, batch_size=1)
+    busy = asyncio.ensure_future(batcher.submit([1], "en"))
+    await asyncio.sleep(0.05)
+    gone = asyncio.ensure_future(batcher.submit([2], "en"))
+    await asyncio.sleep(0.01)
+    gone.cancel()
+    assert await busy == ["en:1"]
+    assert await batcher.submit([3], "en") == ["en:3"]
+    assert [items for items, _ in recorder.calls] == [[1], [3]]
+    await batcher.stop()
+
+
+async def test_a_failing_batch_fails_its_callers_only() -> None:
+    def explode(items: list[int], options: str) -> list[str]:
+        if 13 in items:
+            raise RuntimeError("bad audio")
+        return [str(i) for i in items]
+
+    batcher: DynamicBatcher[int, str, str] = DynamicBatcher("t", explode, batch_size=1, max_wait_s=0, queue_size=8)
+    with pytest.raises(RuntimeError, match="bad audio"):
+        await batcher.submit([13], "en")
+    assert await batcher.submit([1], "en") == ["1"]
+    await batcher.stop()
