@@ -8,6 +8,27 @@ cd "$(dirname "$0")/.."
 extras=${1:-cpu}
 python=${PYTHON:-python3}
 
+# torchcodec decodes audio uploads with the system's FFmpeg libraries: Debian's ffmpeg package.
+install_ffmpeg() {
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if ! command -v sudo >/dev/null; then
+      echo "setup.sh: ffmpeg is missing and installing it needs root or sudo: run apt-get install ffmpeg as root" >&2
+      return 1
+    fi
+    sudo=(sudo)
+  fi
+  if ! command -v apt-get >/dev/null; then
+    echo "setup.sh: ffmpeg is missing and apt-get is not available: install FFmpeg with the system's packages" >&2
+    return 1
+  fi
+  echo "setup.sh: installing ffmpeg (apt-get)" >&2
+  "${sudo[@]}" apt-get update -q &&
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ffmpeg ||
+    { echo "setup.sh: apt-get could not install ffmpeg; install it by hand and run this again" >&2; return 1; }
+}
+command -v ffmpeg >/dev/null || install_ffmpeg
+
 if [[ ! -x .venv/bin/python ]]; then
   "$python" -m venv .venv
 fi
