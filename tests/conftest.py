@@ -51,6 +51,7 @@ def make_settings(tmp_path: Path, tiny_qwen_dir: Path) -> Callable[..., Settings
         values: dict[str, Any] = {
             "model_cache_dir": tmp_path / "model_cache",
             "qwen_model_id": str(tiny_qwen_dir),
+            "enabled_models": ["qwen"],
             "log_level": "warning",
         }
         values.update(overrides)
@@ -134,9 +135,26 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, tiny_qwen_dir: Path) -> It
         model_cache_dir=tmp_path_factory.mktemp("model_cache"),
         qwen_model_id=str(tiny_qwen_dir),
         qwen_served_model_name="tiny-qwen",
+        enabled_models=["qwen"],
         openai_api_keys=f"clientA:{CLIENT_KEY}",
         admin_api_keys=f"ops:{ADMIN_KEY}",
         log_level="warning",
     )
     with live_server(settings) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def tiny_canary_nemo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Canary-style `.nemo` (random weights, en/de/fr/es); the first NeMo fixture pays NeMo's import (~10 s)."""
+    from tests.tiny_models import build_tiny_canary
+
+    return build_tiny_canary(tmp_path_factory.mktemp("tiny-canary"))
+
+
+@pytest.fixture(scope="session")
+def tiny_ctc_nemo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Conformer-CTC `.nemo` (random weights): a NeMo ASR model that is not Canary."""
+    from tests.tiny_models import build_tiny_ctc
+
+    return build_tiny_ctc(tmp_path_factory.mktemp("tiny-ctc"))

@@ -60,3 +60,193 @@ def build_tiny_qwen(directory: Path, max_position_embeddings: int = 4096) -> Pat
     model.generation_config = GenerationConfig(eos_token_id=eos, pad_token_id=pad)
     model.save_pretrained(directory)
     return directory
+
+
+ASR_LANGUAGES = ["en", "de", "fr", "es"]
+ASR_CORPUS = {
+    "en": "the quick brown fox jumps over the lazy dog while speech recognition turns audio into text",
+    "de": "der schnelle braune fuchs springt über den faulen hund und die spracherkennung schreibt text",
+    "fr": "le renard brun rapide saute par dessus le chien paresseux et la reconnaissance vocale écrit",
+    "es": "el rápido zorro marrón salta sobre el perro perezoso y el reconocimiento de voz escribe texto",
+}
+# Every prompt slot value of NeMo's canary2 format (`nemo.collections.common.prompts.canary2`).
+CANARY2_PROMPT_TOKENS = [
+    "<|startofcontext|>",
+    "<|emo:undefined|>",
+    "<|emo:neutral|>",
+    "<|emo:angry|>",
+    "<|emo:happy|>",
+    "<|emo:sad|>",
+    "<|itn|>",
+    "<|noitn|>",
+    "<|timestamp|>",
+    "<|notimestamp|>",
+    "<|diarize|>",
+    "<|nodiarize|>",
+]
+
+CANARY2_PROMPT_DEFAULTS = [
+    {
+        "role": "user",
+        "slots": {
+            "decodercontext": "",
+            "emotion": "<|emo:undefined|>",
+            "source_lang": "en",
+            "target_lang": "en",
+            "pnc": "yes",
+            "itn": "no",
+            "timestamp": "no",
+            "diarize": "no",
+        },
+    }
+]
+
+
+def _tiny_bpe(directory: Path, text: str, vocab_size: int) -> Path:
+    from nemo.collections.common.tokenizers.sentencepiece_tokenizer import create_spt_model
+
+    directory.mkdir(parents=True, exist_ok=True)
+    corpus = directory / "corpus.txt"
+    corpus.write_text("\n".join([text, *text.split()]) + "\n", encoding="utf-8")
+    create_spt_model(
+        str(corpus),
+        vocab_size=vocab_size,
+        sample_size=-1,
+        do_lower_case=False,
+        tokenizer_type="bpe",
+        output_dir=str(directory),
+    )
+    return directory
+
+
+def _asr_front_end(d_model: int) -> dict:
+    """Mel features + a 1-layer Conformer, the layout of Canary and Parakeet with toy sizes."""
+    preprocessor = {
+        "_target_": "nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
+        "sample_rate": 16000,
+        "window_size": 0.025,
+        "window_stride": 0.01,
+        "features": 32,
+        "dither": 0.0,
+    }
+    encoder = {
+        "_target_": "nemo.collections.asr.modules.ConformerEncoder",
+        "feat_in": 32,
+        "n_layers": 1,
+        "d_model": d_model,
+        "subsampling": "dw_striding",
+        "subsampling_factor": 4,
+        "subsampling_conv_channels": 16,
+        "ff_expansion_factor": 2,
+        "self_attention_model": "rel_pos",
+        "n_heads": 2,
+        "conv_kernel_size": 9,
+    }
+    return {"sample_rate": 16000, "preprocessor": preprocessor, "encoder": encoder}
+
+
+def build_tiny_canary(directory: Path, with_prompt_defaults: bool = True) -> Path:
+    """A Canary-2-style `EncDecMultiTaskModel` (canary2 prompt, en/de/fr/es) with random weights (~1.5 MB).
+
+    `with_prompt_defaults=False` leaves the prompt slots without defaults, as some exported models do.
+    """
+    import torch
+    from nemo.collections.asr.models import EncDecMultiTaskModel
+    from nemo.collections.asr.parts.submodules.multitask_decoding import MultiTaskDecodingConfig
+    from nemo.collections.common.tokenizers import CanaryTokenizer
+    from nemo.utils.app_state import AppState
+    from omegaconf import DictConfig, OmegaConf
+
+    directory.mkdir(parents=True, exist_ok=True)
+    CanaryTokenizer.build_special_tokenizer(
+        CANARY2_PROMPT_TOKENS + ASR_LANGUAGES, directory / "spl_tokens", force_rebuild=True
+    )
+    langs = {"spl_tokens": {"dir": str(directory / "spl_tokens"), "type": "bpe"}}
+    for lang in ASR_LANGUAGES:
+        langs[lang] = {"dir": str(_tiny_bpe(directory / f"bpe_{lang}", ASR_CORPUS[lang], 64)), "type": "bpe"}
+    hidden = 32
+    cfg = {
+        **_asr_front_end(hidden),
+        "prompt_format": "canary2",
+        "prompt_defaults": CANARY2_PROMPT_DEFAULTS if with_prompt_defaults else None,
+        "model_defaults": {"asr_enc_hidden": hidden, "lm_enc_hidden": hidden, "lm_dec_hidden": hidden},
+        "tokenizer": {
+            "dir": None,
+            "type": "agg",
+            "langs": langs,
+            "custom_tokenizer": {
+                "_target_": "nemo.collections.common.tokenizers.canary_tokenizer.CanaryTokenizer",
+                "tokenizers": None,
+            },
+        },
+        "transf_decoder": {
+            "_target_": "nemo.collections.asr.modules.transformer.get_nemo_transformer",
+            "model_name": None,
+            "pretrained": False,
+            "encoder": None,
+            "pre_ln_final_layer_norm": True,
+            "config_dict": {
+                "max_sequence_length": 128,
+                "num_token_types": 0,
+                "hidden_size": hidden,
+                "inner_size": 2 * hidden,
+                "num_layers": 1,
+                "num_attention_heads": 2,
+                "pre_ln": True,
+                "vocab_size": None,
+            },
+        },
+        "head": {
+            "_target_": "nemo.collections.asr.parts.submodules.token_classifier.TokenClassifier",
+            "num_layers": 1,
+            "activation": "relu",
+            "log_softmax": True,
+            "hidden_size": hidden,
+            "num_classes": None,
+        },
+        # Random weights rarely emit EOS: cap generation so a test decode stays short.
+        "decoding": OmegaConf.merge(
+            OmegaConf.structured(MultiTaskDecodingConfig), {"strategy": "greedy", "greedy": {"max_generation_delta": 8}}
+        ),
+        "loss": {
+            "_target_": "nemo.collections.common.losses.smoothed_cross_entropy.SmoothedCrossEntropyLoss",
+            "label_smoothing": 0.0,
+        },
+    }
+    torch.manual_seed(0)
+    # NeMo remembers the last restored .nemo process-wide, and a multitask model built from a config
+    # would then look for a timestamp aligner in it: forget it (only matters after a restore).
+    AppState().model_restore_path = None
+    model = EncDecMultiTaskModel(cfg=DictConfig(cfg))
+    path = directory / "tiny-canary.nemo"
+    model.save_to(str(path))
+    return path
+
+
+def build_tiny_ctc(directory: Path) -> Path:
+    """A Conformer-CTC `EncDecCTCModelBPE` (the Parakeet-CTC family) with random weights."""
+    import torch
+    from nemo.collections.asr.models import EncDecCTCModelBPE
+    from omegaconf import DictConfig
+
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer_dir = _tiny_bpe(directory / "bpe_en", ASR_CORPUS["en"], 64)
+    hidden = 32
+    cfg = {
+        **_asr_front_end(hidden),
+        "tokenizer": {"dir": str(tokenizer_dir), "type": "bpe"},
+        "decoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASRDecoder",
+            "feat_in": hidden,
+            "num_classes": -1,
+            "vocabulary": [],
+        },
+        "decoding": {"strategy": "greedy_batch"},
+        # transcribe() reads `validation_ds.use_start_end_token`; defer_setup: there is no validation data.
+        "validation_ds": {"use_start_end_token": False, "defer_setup": True},
+    }
+    torch.manual_seed(0)
+    model = EncDecCTCModelBPE(cfg=DictConfig(cfg))
+    path = directory / "tiny-ctc.nemo"
+    model.save_to(str(path))
+    return path

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GPU_DEFAULT_LLM = "Qwen/Qwen3-VL-30B-A3B-Instruct"
 CPU_DEFAULT_LLM = "Qwen/Qwen3-0.6B"
+MODEL_SLOTS = ("qwen", "canary")
 
 
 class SettingsError(ValueError):
@@ -90,6 +91,9 @@ class Settings(BaseSettings):
     hf_endpoint: str | None = Field(None, description="Hub mirror URL (the variable huggingface_hub reads too).")
     model_cache_dir: Path = Field(default_factory=default_model_cache_dir)
     frontend_dist: Path | None = None
+    enabled_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["qwen", "canary"], description="Model slots to serve, e.g. `qwen,canary`."
+    )
     lazy_load_models: bool = True
     lazy_load_wait_s: float = Field(
         30.0, ge=0, description="How long a request waits for a lazily started load before a 503."
@@ -130,11 +134,19 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(500.0, gt=0, description="Largest upload accepted (413 above).")
     max_audio_seconds: float = Field(3600.0, gt=0, description="Longest audio accepted (413 above).")
 
-    @field_validator("cors_origins", "qwen_model_aliases", "canary_model_aliases", mode="before")
+    @field_validator("cors_origins", "qwen_model_aliases", "canary_model_aliases", "enabled_models", mode="before")
     @classmethod
     def _split_strings(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("enabled_models")
+    @classmethod
+    def _known_slots(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(MODEL_SLOTS))
+        if unknown:
+            raise ValueError(f"unknown model slot(s) {', '.join(unknown)}; known: {', '.join(MODEL_SLOTS)}")
         return value
 
     @field_validator("qwen_gpu_device_ids", mode="before")

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 
 from app.config import Settings
 from app.errors import AuthenticationError, PermissionDeniedError, RateLimitError
+from app.services.asr_service import TranscriptionService
 from app.services.auth import ANONYMOUS, Authenticator, Client, presented_key
 from app.services.gpu_monitor import GPUMonitor
 from app.services.model_registry import ModelRegistry
@@ -24,6 +25,7 @@ class AppState:
     gpu_monitor: GPUMonitor
     authenticator: Authenticator
     rate_limiter: RateLimiter
+    transcription: TranscriptionService
     cache: dict[str, Any] = field(default_factory=dict)
 
 

@@ -16,7 +16,8 @@ from app import __version__
 from app.config import Settings, load_settings
 from app.dependencies import AppState
 from app.errors import RequestContextMiddleware, install_error_handlers
-from app.routers import admin, health, openai
+from app.routers import admin, audio, health, openai
+from app.services.asr_service import TranscriptionService
 from app.services.auth import Authenticator
 from app.services.gpu_monitor import GPUMonitor
 from app.services.model_registry import ModelRegistry, WrapperFactory
@@ -58,6 +59,7 @@ def create_app(
             gpu_monitor=monitor,
             authenticator=Authenticator(settings.openai_api_keys, settings.admin_api_keys),
             rate_limiter=RateLimiter(settings.rate_limit_rpm),
+            transcription=TranscriptionService(settings),
         )
         preload = None if settings.lazy_load_models else asyncio.create_task(registry.preload_all())
         logger.info(
@@ -70,6 +72,7 @@ def create_app(
         finally:
             if preload is not None:
                 preload.cancel()
+            await app.state.gateway.transcription.stop()
             await registry.shutdown()
             monitor.stop()
 
@@ -77,6 +80,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(openai.router)
+    app.include_router(audio.router)
     app.include_router(admin.router)
     if settings.cors_origins:
         app.add_middleware(

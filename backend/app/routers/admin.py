@@ -27,6 +27,7 @@ async def status(state: StateDep) -> dict[str, Any]:
     return {
         **state.gpu_monitor.snapshot(),
         "models": state.registry.status(),
+        "batching": state.transcription.stats(),
         "dependencies": state.cache["dependencies"],
         "huggingface_token": state.token_store.describe(),
         "settings": {

@@ -57,7 +57,7 @@ async def save_upload(upload: UploadFile, max_bytes: int) -> Path:
                 size += len(chunk)
                 if size > max_bytes:
                     raise PayloadTooLargeError(
-                        f"the upload is larger than {max_bytes / 2**20:g} MiB, the most this server accepts "
+                        f"the upload is larger than {max_bytes / 2**20:.4g} MiB, the most this server accepts "
                         "(MAX_UPLOAD_MB)",
                         param="file",
                     )

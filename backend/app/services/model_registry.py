@@ -18,9 +18,13 @@ WrapperFactory = Callable[[Settings, Callable[[], str | None]], BaseModelWrapper
 
 
 def default_factories() -> dict[str, WrapperFactory]:
+    from app.models.canary import CanaryASRModel
     from app.models.qwen import QwenModel
 
-    return {"qwen": lambda settings, token: QwenModel(settings, token)}
+    return {
+        "qwen": lambda settings, token: QwenModel(settings, token),
+        "canary": lambda settings, token: CanaryASRModel(settings, token),
+    }
 
 
 class ModelRegistry:
@@ -36,8 +40,9 @@ class ModelRegistry:
     def configure(self, with_defaults: bool = True) -> None:
         self.settings.model_cache_dir.mkdir(parents=True, exist_ok=True)
         if with_defaults:
-            for factory in default_factories().values():
-                self.register(factory(self.settings, self._token_provider))
+            for key, factory in default_factories().items():
+                if key in self.settings.enabled_models:
+                    self.register(factory(self.settings, self._token_provider))
 
     def register(self, wrapper: BaseModelWrapper) -> None:
         self._wrappers[wrapper.key] = wrapper

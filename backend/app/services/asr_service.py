@@ -1,0 +1,44 @@
+"""Transcription on top of ASR wrappers: long audio split into pieces, pieces batched across requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config import Settings
+from app.models.base import BaseModelWrapper
+from app.services.asr_batching import DynamicBatcher
+from app.services.audio_chunking import split_for_model
+from app.services.audio_io import DecodedAudio
+from app.services.transcripts import TranscribeOptions, Transcript, join_pieces
+
+
+class TranscriptionService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._batchers: dict[str, DynamicBatcher[Any, TranscribeOptions, Transcript]] = {}
+
+    def batcher(self, wrapper: BaseModelWrapper) -> DynamicBatcher[Any, TranscribeOptions, Transcript]:
+        if wrapper.key not in self._batchers:
+            settings = self.settings
+            self._batchers[wrapper.key] = DynamicBatcher(
+                wrapper.key,
+                wrapper.transcribe_batch,  # type: ignore[attr-defined]
+                batch_size=settings.asr_batch_size,
+                max_wait_s=settings.asr_batch_wait_ms / 1000,
+                queue_size=settings.asr_queue_size,
+            )
+        return self._batchers[wrapper.key]
+
+    async def transcribe(
+        self, wrapper: BaseModelWrapper, audio: DecodedAudio, options: TranscribeOptions
+    ) -> Transcript:
+        pieces = split_for_model(audio.samples, audio.sample_rate, self.settings.asr_window_s)
+        results = await self.batcher(wrapper).submit([piece for _, piece in pieces], options)
+        return join_pieces([result.shifted(offset) for (offset, _), result in zip(pieces, results, strict=True)])
+
+    def stats(self) -> dict[str, dict[str, float | int]]:
+        return {key: batcher.stats() for key, batcher in self._batchers.items()}
+
+    async def stop(self) -> None:
+        for batcher in self._batchers.values():
+            await batcher.stop()
