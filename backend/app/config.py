@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GPU_DEFAULT_LLM = "Qwen/Qwen3-VL-30B-A3B-Instruct"
 CPU_DEFAULT_LLM = "Qwen/Qwen3-0.6B"
-MODEL_SLOTS = ("qwen", "canary")
+MODEL_SLOTS = ("qwen", "canary", "pyannote")
 
 
 class SettingsError(ValueError):
@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(default_factory=default_model_cache_dir)
     frontend_dist: Path | None = None
     enabled_models: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["qwen", "canary"], description="Model slots to serve, e.g. `qwen,canary`."
+        default_factory=lambda: list(MODEL_SLOTS), description="Model slots to serve, e.g. `qwen,canary`."
     )
     lazy_load_models: bool = True
     lazy_load_wait_s: float = Field(
@@ -129,6 +129,19 @@ class Settings(BaseSettings):
     asr_batch_wait_ms: float = Field(10.0, ge=0, le=1000, description="How long a batch waits to fill up.")
     asr_queue_size: int = Field(256, ge=1, description="Pieces waiting per model before new requests get 429.")
     asr_window_s: float = Field(40.0, ge=5, le=600, description="Longest piece handed to the model at once.")
+
+    # The diarization slot (pyannote.audio 4 pipelines).
+    pyannote_model_id: str = Field(
+        "pyannote/speaker-diarization-community-1", description="Hub id or a pipeline folder (config.yaml)."
+    )
+    pyannote_revision: str | None = None
+    pyannote_telemetry: bool = Field(False, description="Let pyannote send its usage metrics (off by default).")
+    diarization_replicas: int = Field(1, ge=1, le=16, description="Pipeline copies run in parallel on the device.")
+    diarization_queue_size: int = Field(16, ge=1, description="Files waiting per model before new requests get 429.")
+
+    # Long-audio jobs.
+    data_dir: Path | None = Field(None, description="Jobs database and files; default MODEL_CACHE_DIR/jobs.")
+    jobs_concurrency: int = Field(2, ge=1, le=64, description="Jobs running at once.")
 
     # Audio uploads (ASR and diarization).
     max_upload_mb: float = Field(500.0, gt=0, description="Largest upload accepted (413 above).")
@@ -187,6 +200,10 @@ class Settings(BaseSettings):
         if any(k.key in client for k in self.admin_api_keys):
             raise ValueError("ADMIN_API_KEYS: a key is also listed in OPENAI_API_KEYS; give admins their own key")
         return self
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir or self.model_cache_dir / "jobs"
 
     @property
     def auth_enabled(self) -> bool:
