@@ -87,25 +87,14 @@ LANGUAGE_NAMES = {
 }  # fmt: skip
 
 
-def verbose_json(
-    transcript: Transcript, *, task: str, language: str, duration_s: float, words: bool, segments: bool
-) -> dict[str, Any]:
-    """OpenAI's `verbose_json` shape. Fields Whisper-specific models fill (log-probs, tokens) are neutral."""
+def verbose_json(transcript: Transcript, *, task: str, language: str, duration_s: float, words: bool) -> dict[str, Any]:
+    """OpenAI's `verbose_json` body without its segments (the caller adds them)."""
     body: dict[str, Any] = {
         "task": task,
         "language": LANGUAGE_NAMES.get(language, language),
         "duration": round(duration_s, 3),
         "text": transcript.text,
     }
-    if segments:
-        body["segments"] = [
-            {
-                "id": index, "seek": 0, "start": round(c.start, 3), "end": round(c.end, 3), "text": c.text,
-                "tokens": [], "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 0.0,
-                "no_speech_prob": 0.0,
-            }
-            for index, c in enumerate(cues(transcript, duration_s))
-        ]  # fmt: skip
     if words:
         body["words"] = [{"word": w.text, "start": round(w.start, 3), "end": round(w.end, 3)} for w in transcript.words]
     return body

@@ -1,0 +1,176 @@
+"""One synchronous speech request: upload checks, model holding, ASR and diarization side by side,
+and the response in the format the client asked for. The audio routers stay thin over this."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from app.errors import InvalidRequestError, PayloadTooLargeError
+from app.services.audio_io import DecodedAudio, read_upload
+from app.services.openai_service import until_disconnected
+from app.services.speakers import (
+    Diarization,
+    DiarizeOptions,
+    SpeakerSegment,
+    assign_speakers,
+    diarized_json,
+    labelled_cues,
+)
+from app.services.transcripts import (
+    LANGUAGE_NAMES,
+    TimedText,
+    TranscribeOptions,
+    Transcript,
+    cues,
+    to_srt,
+    to_vtt,
+    verbose_json,
+)
+
+if TYPE_CHECKING:
+    from app.dependencies import AppState
+
+ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
+Granularity = Literal["word", "segment"]
+DIARIZATION_MODEL = "pyannote"
+
+
+@dataclass
+class SpeechResult:
+    audio: DecodedAudio
+    transcript: Transcript | None = None
+    diarization: Diarization | None = None
+
+    def speaker_segments(self) -> list[SpeakerSegment]:
+        assert self.transcript is not None and self.diarization is not None
+        return assign_speakers(self.transcript, self.diarization.exclusive, self.audio.duration_s)
+
+
+def check_declared_size(request: Request, max_upload_mb: float) -> None:
+    """Refuse an oversized upload from its Content-Length, before reading it."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_upload_mb * 2**20 + 64 * 1024:
+        raise PayloadTooLargeError(
+            f"the request body is {int(declared) / 2**20:.1f} MiB; this server accepts at most {max_upload_mb:g} MiB "
+            "(MAX_UPLOAD_MB)",
+            param="file",
+        )
+
+
+def check_speaker_counts(options: DiarizeOptions) -> None:
+    low, high = options.min_speakers, options.max_speakers
+    if low is not None and high is not None and low > high:
+        raise InvalidRequestError("min_speakers must not exceed max_speakers", param="min_speakers")
+    if options.num_speakers is not None and (low is not None or high is not None):
+        raise InvalidRequestError("give num_speakers, or min_speakers/max_speakers, not both", param="num_speakers")
+
+
+def _check_language(code: str | None, param: str, server: dict[str, Any]) -> None:
+    if code is None:
+        return
+    known = server.get("languages") or list(LANGUAGE_NAMES)
+    if code not in known:
+        raise InvalidRequestError(
+            f"{param} '{code}' is not supported by this model; use an ISO 639-1 code among: {', '.join(known)}",
+            param=param,
+        )
+
+
+async def run(
+    request: Request,
+    state: AppState,
+    file: UploadFile,
+    asr_model: str | None,
+    options: TranscribeOptions,
+    diarize: DiarizeOptions | None,
+) -> SpeechResult | None:
+    """Transcribe and/or diarize one upload; None when the client left before the end."""
+    settings = state.settings
+    check_declared_size(request, settings.max_upload_mb)
+    if diarize is not None:
+        check_speaker_counts(diarize)
+
+    async def work() -> SpeechResult:
+        async with AsyncExitStack() as stack:
+            asr = None
+            if asr_model is not None:
+                asr = await stack.enter_async_context(state.registry.acquire(asr_model, "asr"))
+                _check_language(options.source_lang, "language", asr.runtime.server)
+                _check_language(options.target_lang, "target_language", asr.runtime.server)
+            diarizer = None
+            if diarize is not None:
+                diarizer = await stack.enter_async_context(state.registry.acquire(DIARIZATION_MODEL, "diarization"))
+            audio = await read_upload(
+                file, max_upload_mb=settings.max_upload_mb, max_audio_seconds=settings.max_audio_seconds
+            )
+            tasks: list[asyncio.Future[Any]] = []
+            if asr is not None:
+                tasks.append(asyncio.ensure_future(state.transcription.transcribe(asr, audio, options)))
+            if diarizer is not None:
+                tasks.append(asyncio.ensure_future(state.diarization.diarize(diarizer, audio, diarize)))
+            try:
+                results = [await task for task in tasks]
+            finally:
+                for task in tasks:
+                    task.cancel()
+            transcript = results.pop(0) if asr is not None else None
+            return SpeechResult(audio, transcript, results.pop(0) if diarizer is not None else None)
+
+    return await until_disconnected(request, work())
+
+
+def openai_response(
+    result: SpeechResult | None,
+    response_format: ResponseFormat,
+    granularities: list[Granularity],
+    task: str,
+    language: str,
+) -> Response:
+    if result is None:
+        return Response(status_code=499)
+    transcript, duration = result.transcript, result.audio.duration_s
+    assert transcript is not None
+    speakers = result.speaker_segments() if result.diarization is not None else None
+    if response_format == "json":
+        return JSONResponse({"text": transcript.text})
+    if response_format == "text":
+        return PlainTextResponse(transcript.text)
+    if response_format == "diarized_json":
+        assert speakers is not None
+        return JSONResponse(diarized_json(speakers, transcript.text, duration))
+    if response_format in ("srt", "vtt"):
+        items = labelled_cues(speakers) if speakers is not None else cues(transcript, duration)
+        return PlainTextResponse(to_srt(items) if response_format == "srt" else to_vtt(items))
+    wanted = granularities or ["segment"]
+    body = verbose_json(transcript, task=task, language=language, duration_s=duration, words="word" in wanted)
+    if "segment" in wanted:
+        body["segments"] = verbose_segments(transcript, duration, speakers)
+    return JSONResponse(body)
+
+
+def verbose_segments(
+    transcript: Transcript, duration_s: float, speakers: list[SpeakerSegment] | None
+) -> list[dict[str, Any]]:
+    """`verbose_json` segments (Whisper-only fields neutral); with diarization, one per speaker turn and a
+    `speaker` field."""
+    items: list[tuple[TimedText, str | None]] = (
+        [(TimedText(s.text, s.start, s.end), s.speaker) for s in speakers]
+        if speakers is not None
+        else [(c, None) for c in cues(transcript, duration_s)]
+    )
+    segments = []
+    for index, (item, speaker) in enumerate(items):
+        segment: dict[str, Any] = {
+            "id": index, "seek": 0, "start": round(item.start, 3), "end": round(item.end, 3), "text": item.text,
+            "tokens": [], "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 0.0, "no_speech_prob": 0.0,
+        }  # fmt: skip
+        if speakers is not None:
+            segment["speaker"] = speaker
+        segments.append(segment)
+    return segments
