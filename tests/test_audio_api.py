@@ -48,6 +48,7 @@ def asr_settings(tmp: Path, canary: Path, **overrides: object) -> Settings:
         "openai_api_keys": f"clientA:{CLIENT_KEY}",
         "admin_api_keys": f"ops:{ADMIN_KEY}",
         "asr_batch_wait_ms": 30.0,
+        "max_audio_seconds": 30.0,
         "log_level": "warning",
     }
     values.update(overrides)
@@ -183,6 +184,8 @@ def test_request_errors(asr: LiveServer, audio: dict[str, Path]) -> None:
     assert unknown.status_code == 404 and error_of(unknown)["code"] == "model_not_found"
     assert error_of(post(asr, audio["16k.wav"], language="xx"))["param"] == "language"
     assert error_of(post(asr, audio["16k.wav"], response_format="docx"))["param"] == "response_format"
+    streamed = post(asr, audio["16k.wav"], stream="true")
+    assert streamed.status_code == 400 and error_of(streamed)["param"] == "stream"
     granular = post(asr, audio["16k.wav"], **{"timestamp_granularities[]": "word"})
     assert granular.status_code == 400 and error_of(granular)["param"] == "timestamp_granularities"
     with httpx.Client(base_url=asr.base_url) as anonymous, audio["16k.wav"].open("rb") as handle:
@@ -229,6 +232,8 @@ def test_oversize_and_too_long_uploads(tmp_path: Path, tiny_canary_nemo: Path, a
     with live_server(settings) as server:
         too_big = post(server, audio["16k.wav"])
         assert too_big.status_code == 413 and "than 0.05 MiB" in error_of(too_big)["message"]
+        declared = post(server, audio["long.wav"])  # refused from its Content-Length, before reading
+        assert declared.status_code == 413 and "request body is 0.4 MiB" in error_of(declared)["message"]
         too_long = post(server, audio["mp3.mp3"])
         assert too_long.status_code == 413
         assert (

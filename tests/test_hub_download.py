@@ -22,7 +22,8 @@ def online(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_download_with_progress_then_load_from_the_cache(online, serve, tiny_qwen_dir: Path) -> None:
     # huggingface_hub writes in 10 MiB pieces: a 48 MiB file makes the partial progress visible.
-    padding = {"padding.safetensors": os.urandom(48 << 20)}
+    # A README outside the downloaded patterns must not stop the cached copy from loading offline.
+    padding = {"padding.safetensors": os.urandom(48 << 20), "README.md": b"# a model card"}
     with FakeHub("acme/tiny-qwen", tiny_qwen_dir, chunk_delay_s=0.03, extra_files=padding) as hub:
         server = serve(qwen_model_id="acme/tiny-qwen", hf_endpoint=hub.url, **KEYS)
         with server.client(ADMIN_KEY) as http:

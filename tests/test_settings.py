@@ -96,3 +96,9 @@ def test_cli_status_and_download_of_a_local_model(
     out = capsys.readouterr().out
     assert '"gpu_available": false' in out and '"key": "qwen"' in out
     assert cli.main(["download", "nope"]) == 1
+
+
+def test_asr_queue_must_hold_the_longest_audio() -> None:
+    with pytest.raises(SettingsError, match="ASR_QUEUE_SIZE=10 is smaller than the 113 pieces"):
+        load_settings(_env_file=None, asr_queue_size=10)
+    assert load_settings(_env_file=None, asr_queue_size=10, max_audio_seconds=300).asr_queue_size == 10

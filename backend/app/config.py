@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
     canary_model_id: str = Field("nvidia/canary-1b-v2", description="Hub id, a .nemo file or a folder holding one.")
     canary_revision: str | None = None
     canary_model_aliases: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["canary", "whisper-1"])
+    canary_gpu_device_id: int = Field(0, ge=0, description="GPU for lazy loads and preloads (one GPU).")
     asr_batch_size: int = Field(16, ge=1, le=512, description="Most audio pieces in one transcribe call.")
     asr_batch_wait_ms: float = Field(10.0, ge=0, le=1000, description="How long a batch waits to fill up.")
     asr_queue_size: int = Field(256, ge=1, description="Pieces waiting per model before new requests get 429.")
@@ -199,6 +201,18 @@ class Settings(BaseSettings):
         client = {k.key for k in self.openai_api_keys}
         if any(k.key in client for k in self.admin_api_keys):
             raise ValueError("ADMIN_API_KEYS: a key is also listed in OPENAI_API_KEYS; give admins their own key")
+        return self
+
+    @model_validator(mode="after")
+    def _queue_holds_the_longest_audio(self) -> Settings:
+        # Long audio is cut within the last 20 % of each window: at most this many pieces per file.
+        pieces = math.ceil(self.max_audio_seconds / (0.8 * self.asr_window_s))
+        if self.asr_queue_size < pieces:
+            raise ValueError(
+                f"ASR_QUEUE_SIZE={self.asr_queue_size} is smaller than the {pieces} pieces of the longest audio "
+                f"allowed (MAX_AUDIO_SECONDS={self.max_audio_seconds:g}, ASR_WINDOW_S={self.asr_window_s:g}): "
+                "such files would always get 429"
+            )
         return self
 
     @property

@@ -16,10 +16,12 @@ from app import __version__
 from app.config import Settings, load_settings
 from app.dependencies import AppState
 from app.errors import RequestContextMiddleware, install_error_handlers
-from app.routers import admin, audio, health, openai
+from app.middleware import UploadLimitMiddleware
+from app.routers import admin, audio, health, jobs, openai
 from app.services.asr_service import TranscriptionService
 from app.services.auth import Authenticator
 from app.services.gpu_monitor import GPUMonitor
+from app.services.jobs import JobService
 from app.services.model_registry import ModelRegistry, WrapperFactory
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -61,6 +63,8 @@ def create_app(
             rate_limiter=RateLimiter(settings.rate_limit_rpm),
             transcription=TranscriptionService(settings),
         )
+        jobs_service = app.state.gateway.jobs = JobService(app.state.gateway)
+        await jobs_service.start()
         preload = None if settings.lazy_load_models else asyncio.create_task(registry.preload_all())
         logger.info(
             "gateway ready: models %s, auth %s",
@@ -72,6 +76,7 @@ def create_app(
         finally:
             if preload is not None:
                 preload.cancel()
+            await jobs_service.stop()
             await app.state.gateway.transcription.stop()
             await registry.shutdown()
             monitor.stop()
@@ -81,6 +86,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(openai.router)
     app.include_router(audio.router)
+    app.include_router(jobs.router)
     app.include_router(admin.router)
     if settings.cors_origins:
         app.add_middleware(
@@ -90,6 +96,7 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(UploadLimitMiddleware, max_upload_mb=settings.max_upload_mb)
     app.add_middleware(RequestContextMiddleware)
     mount_frontend(app, settings.frontend_dist)
     return app

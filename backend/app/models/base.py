@@ -158,7 +158,7 @@ class BaseModelWrapper(ABC):
         if self.local_path is None and self.cache_has_artifacts():
             from app.services.hub_download import cached_snapshot
 
-            cached = await cached_snapshot(self.model_id, self.revision, self.cache_dir)
+            cached = await cached_snapshot(self.model_id, self.revision, self.cache_dir, self.allow_patterns)
             if cached is not None:
                 return cached
         return await self._download_locked()

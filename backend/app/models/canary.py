@@ -91,6 +91,9 @@ class CanaryASRModel(BaseModelWrapper):
             )
         return super().select_devices(device_ids)
 
+    def default_devices(self, gpu_count: int) -> list[str]:
+        return self.select_devices([self.settings.canary_gpu_device_id]) if gpu_count else ["cpu"]
+
     # --- lifecycle --------------------------------------------------------------------------------
     async def _load(self, path: Path, devices: list[str]) -> dict[str, Any]:
         return await asyncio.to_thread(self._restore, path, devices[0])

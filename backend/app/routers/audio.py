@@ -44,7 +44,10 @@ async def transcriptions(
     num_speakers: Speakers = None,
     min_speakers: Speakers = None,
     max_speakers: Speakers = None,
+    stream: Annotated[bool, Form()] = False,
 ) -> Response:
+    if stream:
+        raise InvalidRequestError("streamed transcription is not supported; send stream=false", param="stream")
     if timestamp_granularities and response_format != "verbose_json":
         raise InvalidRequestError(
             "timestamp_granularities[] requires response_format=verbose_json", param="timestamp_granularities"

@@ -73,7 +73,7 @@ class DynamicBatcher(Generic[Item, Options, Result]):
             self._worker = asyncio.create_task(self._work(), name=f"batcher:{self.name}")
         free = self._queue.maxsize - self._queue.qsize()
         if len(items) > free:
-            wait = self._seconds_per_item * (self.waiting + len(items)) / self.batch_size
+            wait = self._seconds_per_item * (self.waiting + len(items))
             raise RateLimitError(
                 f"'{self.name}' has {self.waiting} audio pieces waiting and no room for {len(items)} more "
                 "(ASR_QUEUE_SIZE); retry shortly",
@@ -131,6 +131,7 @@ class DynamicBatcher(Generic[Item, Options, Result]):
                 continue
             self.batches_run += 1
             self.items_run += len(batch)
+            # Per item of a batch: the queue drains at this pace when batches are full.
             self._seconds_per_item = max(0.01, (loop.time() - started) / len(batch))
             for pending, result in zip(batch, results, strict=True):
                 if not pending.future.done():

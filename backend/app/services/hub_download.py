@@ -83,14 +83,21 @@ async def download_snapshot(
     return path
 
 
-async def cached_snapshot(repo_id: str, revision: str | None, cache_dir: Path) -> Path | None:
+async def cached_snapshot(
+    repo_id: str, revision: str | None, cache_dir: Path, allow_patterns: list[str] | None
+) -> Path | None:
     """The snapshot already in the cache for `revision` (default branch if None), without network."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
         path = await asyncio.to_thread(
-            snapshot_download, repo_id=repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True
+            snapshot_download,
+            repo_id=repo_id,
+            revision=revision,
+            cache_dir=cache_dir,
+            allow_patterns=allow_patterns,
+            local_files_only=True,
         )
     except LocalEntryNotFoundError:
         return None

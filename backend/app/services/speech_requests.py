@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from app.errors import InvalidRequestError, PayloadTooLargeError
+from app.errors import InvalidRequestError
 from app.services.audio_io import DecodedAudio, read_upload
 from app.services.openai_service import until_disconnected
 from app.services.speakers import (
@@ -23,7 +23,6 @@ from app.services.speakers import (
     labelled_cues,
 )
 from app.services.transcripts import (
-    LANGUAGE_NAMES,
     TimedText,
     TranscribeOptions,
     Transcript,
@@ -52,17 +51,6 @@ class SpeechResult:
         return assign_speakers(self.transcript, self.diarization.exclusive, self.audio.duration_s)
 
 
-def check_declared_size(request: Request, max_upload_mb: float) -> None:
-    """Refuse an oversized upload from its Content-Length, before reading it."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_upload_mb * 2**20 + 64 * 1024:
-        raise PayloadTooLargeError(
-            f"the request body is {int(declared) / 2**20:.1f} MiB; this server accepts at most {max_upload_mb:g} MiB "
-            "(MAX_UPLOAD_MB)",
-            param="file",
-        )
-
-
 def check_speaker_counts(options: DiarizeOptions) -> None:
     low, high = options.min_speakers, options.max_speakers
     if low is not None and high is not None and low > high:
@@ -72,9 +60,9 @@ def check_speaker_counts(options: DiarizeOptions) -> None:
 
 
 def _check_language(code: str | None, param: str, server: dict[str, Any]) -> None:
-    if code is None:
-        return
-    known = server.get("languages") or list(LANGUAGE_NAMES)
+    known = server.get("languages")
+    if code is None or not known:
+        return  # models without language prompts (CTC, RNNT) ignore it
     if code not in known:
         raise InvalidRequestError(
             f"{param} '{code}' is not supported by this model; use an ISO 639-1 code among: {', '.join(known)}",
@@ -92,7 +80,6 @@ async def run(
 ) -> SpeechResult | None:
     """Transcribe and/or diarize one upload; None when the client left before the end."""
     settings = state.settings
-    check_declared_size(request, settings.max_upload_mb)
     if diarize is not None:
         check_speaker_counts(diarize)
 
