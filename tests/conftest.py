@@ -158,3 +158,11 @@ def tiny_ctc_nemo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.tiny_models import build_tiny_ctc
 
     return build_tiny_ctc(tmp_path_factory.mktemp("tiny-ctc"))
+
+
+@pytest.fixture(scope="session")
+def tiny_pyannote_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pyannote 4 speaker-diarization folder (config.yaml, segmentation/, embedding/, plda/), random weights."""
+    from tests.tiny_models import build_tiny_pyannote
+
+    return build_tiny_pyannote(tmp_path_factory.mktemp("tiny-pyannote"))

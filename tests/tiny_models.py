@@ -250,3 +250,123 @@ def build_tiny_ctc(directory: Path) -> Path:
     path = directory / "tiny-ctc.nemo"
     model.save_to(str(path))
     return path
+
+
+def save_pyannote_checkpoint(model: object, path: Path) -> Path:
+    """A pyannote `Model` as the Lightning-style `pytorch_model.bin` that `Model.from_pretrained` reads."""
+    import lightning
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = {
+        "state_dict": model.state_dict(),
+        "hyper_parameters": dict(model.hparams),
+        "pytorch-lightning_version": lightning.__version__,
+    }
+    model.on_save_checkpoint(checkpoint)  # records pyannote's version, the class and its specifications
+    torch.save(checkpoint, path)
+    return path
+
+
+def write_pyannote_pipeline(
+    directory: Path,
+    segmentation: object,
+    embedding: object,
+    plda_dimension: int,
+    segmentation_step: float = 0.1,
+    batch_size: int = 1,
+    seed: int = 0,
+) -> Path:
+    """A pyannote 4 `SpeakerDiarization` folder (VBx clustering) laid out like the Hub's community-1:
+    `config.yaml` with `$model/...` references, `segmentation/`, `embedding/` and a random PLDA in `plda/`."""
+    import numpy as np
+    import yaml
+
+    directory.mkdir(parents=True, exist_ok=True)
+    save_pyannote_checkpoint(segmentation, directory / "segmentation" / "pytorch_model.bin")
+    save_pyannote_checkpoint(embedding, directory / "embedding" / "pytorch_model.bin")
+
+    rng = np.random.default_rng(seed)
+    dimension = embedding.dimension
+    plda = directory / "plda"
+    plda.mkdir(exist_ok=True)
+    np.savez(
+        plda / "xvec_transform.npz",
+        mean1=rng.normal(0.0, 0.1, dimension),
+        mean2=np.zeros(plda_dimension),
+        lda=rng.normal(0.0, 1.0, (dimension, plda_dimension)),
+    )
+    orthogonal, _ = np.linalg.qr(rng.normal(size=(plda_dimension, plda_dimension)))
+    np.savez(
+        plda / "plda.npz",
+        mu=np.zeros(plda_dimension),
+        tr=orthogonal,
+        psi=np.linspace(10.0, 0.5, plda_dimension),
+    )
+    config = {
+        "dependencies": {"pyannote.audio": "4.0.0"},
+        "pipeline": {
+            "name": "pyannote.audio.pipelines.SpeakerDiarization",
+            "params": {
+                "segmentation": "$model/segmentation",
+                "segmentation_step": segmentation_step,
+                "embedding": "$model/embedding",
+                "plda": "$model/plda",
+                "clustering": "VBxClustering",
+                "embedding_exclude_overlap": True,
+                "segmentation_batch_size": batch_size,
+                "embedding_batch_size": batch_size,
+            },
+        },
+        "params": {
+            "segmentation": {"min_duration_off": 0.0},
+            "clustering": {"threshold": 0.6, "Fa": 0.07, "Fb": 0.8},
+        },
+    }
+    (directory / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return directory
+
+
+def powerset_specifications(duration: float) -> object:
+    """segmentation-3.0's task: 3 speakers per chunk, at most 2 at once (7 powerset classes), frame-wise."""
+    from pyannote.audio.core.task import Problem, Resolution, Specifications
+
+    return Specifications(
+        problem=Problem.MONO_LABEL_CLASSIFICATION,
+        resolution=Resolution.FRAME,
+        duration=duration,
+        min_duration=duration,
+        warm_up=(0.0, 0.0),
+        classes=["speaker#1", "speaker#2", "speaker#3"],
+        powerset_max_classes=2,
+        permutation_invariant=True,
+    )
+
+
+def embedding_specifications(duration: float) -> object:
+    from pyannote.audio.core.task import Problem, Resolution, Specifications
+
+    return Specifications(problem=Problem.REPRESENTATION, resolution=Resolution.CHUNK, duration=duration)
+
+
+def build_tiny_pyannote(directory: Path) -> Path:
+    """A pyannote 4 diarization pipeline with random weights (~150 KB, built in about a second).
+
+    Segmentation: a `PyanNet` with one small LSTM layer on 5 s windows every 2.5 s, powerset (3 speakers, at
+    most 2 at once); its classifier bias favours the one-speaker classes so that random weights find speech.
+    Embedding: `TinyWeSpeakerResNet` (the real fbank -> ResNet -> pooling path, one block per stage).
+    """
+    import torch
+    from pyannote.audio.models.segmentation import PyanNet
+
+    from tests.tiny_pyannote_models import TinyWeSpeakerResNet
+
+    torch.manual_seed(0)
+    segmentation = PyanNet(lstm={"hidden_size": 16, "num_layers": 1}, linear={"hidden_size": 16, "num_layers": 1})
+    segmentation.specifications = powerset_specifications(5.0)
+    segmentation.build()
+    with torch.no_grad():
+        segmentation.classifier.bias.copy_(torch.tensor([0.0, 2.0, 2.0, 2.0, -2.0, -2.0, -2.0]))
+    embedding = TinyWeSpeakerResNet()
+    embedding.specifications = embedding_specifications(5.0)
+    return write_pyannote_pipeline(directory, segmentation, embedding, plda_dimension=16, segmentation_step=0.5)

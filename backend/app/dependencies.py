@@ -11,7 +11,9 @@ from app.config import Settings
 from app.errors import AuthenticationError, PermissionDeniedError, RateLimitError
 from app.services.asr_service import TranscriptionService
 from app.services.auth import ANONYMOUS, Authenticator, Client, presented_key
+from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
+from app.services.jobs import JobService
 from app.services.model_registry import ModelRegistry
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -26,7 +28,10 @@ class AppState:
     authenticator: Authenticator
     rate_limiter: RateLimiter
     transcription: TranscriptionService
+    diarization: DiarizationService
     cache: dict[str, Any] = field(default_factory=dict)
+    jobs: JobService = field(init=False)
+    """Built from the rest of the state once it exists (`JobService(state)`)."""
 
 
 async def get_state(request: Request) -> AppState:

@@ -17,9 +17,10 @@ from app.config import Settings, load_settings
 from app.dependencies import AppState
 from app.errors import RequestContextMiddleware, install_error_handlers
 from app.middleware import UploadLimitMiddleware
-from app.routers import admin, audio, health, jobs, openai
+from app.routers import admin, audio, diarization, health, jobs, openai
 from app.services.asr_service import TranscriptionService
 from app.services.auth import Authenticator
+from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
 from app.services.model_registry import ModelRegistry, WrapperFactory
@@ -62,6 +63,7 @@ def create_app(
             authenticator=Authenticator(settings.openai_api_keys, settings.admin_api_keys),
             rate_limiter=RateLimiter(settings.rate_limit_rpm),
             transcription=TranscriptionService(settings),
+            diarization=DiarizationService(settings),
         )
         jobs_service = app.state.gateway.jobs = JobService(app.state.gateway)
         await jobs_service.start()
@@ -78,6 +80,7 @@ def create_app(
                 preload.cancel()
             await jobs_service.stop()
             await app.state.gateway.transcription.stop()
+            await app.state.gateway.diarization.stop()
             await registry.shutdown()
             monitor.stop()
 
@@ -86,6 +89,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(openai.router)
     app.include_router(audio.router)
+    app.include_router(diarization.router)
     app.include_router(jobs.router)
     app.include_router(admin.router)
     if settings.cors_origins:

@@ -19,11 +19,13 @@ WrapperFactory = Callable[[Settings, Callable[[], str | None]], BaseModelWrapper
 
 def default_factories() -> dict[str, WrapperFactory]:
     from app.models.canary import CanaryASRModel
+    from app.models.pyannote_model import PyannoteDiarizationModel
     from app.models.qwen import QwenModel
 
     return {
         "qwen": lambda settings, token: QwenModel(settings, token),
         "canary": lambda settings, token: CanaryASRModel(settings, token),
+        "pyannote": lambda settings, token: PyannoteDiarizationModel(settings, token),
     }
 
 
