@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Create .venv (if missing) and install the project with the given extras, pinned by constraints.txt.
 # Idempotent: a stamp of the inputs skips pip when nothing changed.
-#   scripts/setup.sh cpu        # what `make serve` needs
-#   scripts/setup.sh gpu,test   # what `make test` needs (vLLM too: its adapter is checked against real types)
+#   scripts/setup.sh cpu,asr,diarization        # what `make serve` needs
+#   scripts/setup.sh gpu,asr,diarization,test   # what `make test` needs (vLLM too: its adapter is
+#                                               # checked against real vLLM types, without a GPU)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=${1:-cpu}
