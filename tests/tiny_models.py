@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -252,7 +253,7 @@ def build_tiny_ctc(directory: Path) -> Path:
     return path
 
 
-def save_pyannote_checkpoint(model: object, path: Path) -> Path:
+def save_pyannote_checkpoint(model: Any, path: Path) -> Path:
     """A pyannote `Model` as the Lightning-style `pytorch_model.bin` that `Model.from_pretrained` reads."""
     import lightning
     import torch
@@ -270,8 +271,8 @@ def save_pyannote_checkpoint(model: object, path: Path) -> Path:
 
 def write_pyannote_pipeline(
     directory: Path,
-    segmentation: object,
-    embedding: object,
+    segmentation: Any,
+    embedding: Any,
     plda_dimension: int,
     segmentation_step: float = 0.1,
     batch_size: int = 1,
@@ -327,7 +328,7 @@ def write_pyannote_pipeline(
     return directory
 
 
-def powerset_specifications(duration: float) -> object:
+def powerset_specifications(duration: float) -> Any:
     """segmentation-3.0's task: 3 speakers per chunk, at most 2 at once (7 powerset classes), frame-wise."""
     from pyannote.audio.core.task import Problem, Resolution, Specifications
 
@@ -343,7 +344,7 @@ def powerset_specifications(duration: float) -> object:
     )
 
 
-def embedding_specifications(duration: float) -> object:
+def embedding_specifications(duration: float) -> Any:
     from pyannote.audio.core.task import Problem, Resolution, Specifications
 
     return Specifications(problem=Problem.REPRESENTATION, resolution=Resolution.CHUNK, duration=duration)

@@ -99,9 +99,11 @@ def _pyannote_version() -> str:
     try:
         version = importlib.metadata.version("pyannote.audio")
     except importlib.metadata.PackageNotFoundError:
-        raise RuntimeError("pyannote.audio is not installed: install pyannote.audio>=4 for diarization") from None
+        raise RuntimeError("pyannote.audio is not installed: install the gateway's `diarization` extra") from None
     if Version(version).major < 4:
-        raise RuntimeError(f"pyannote.audio {version} is installed; the gateway needs pyannote.audio>=4")
+        raise RuntimeError(
+            f"pyannote.audio {version} is installed; the gateway needs pyannote.audio>=4 (the `diarization` extra)"
+        )
     return version
 
 
