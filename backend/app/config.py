@@ -137,6 +137,7 @@ class Settings(BaseSettings):
         "pyannote/speaker-diarization-community-1", description="Hub id or a pipeline folder (config.yaml)."
     )
     pyannote_revision: str | None = None
+    pyannote_gpu_device_id: int = Field(0, ge=0, description="GPU for lazy loads, preloads and jobs (one GPU).")
     pyannote_telemetry: bool = Field(False, description="Let pyannote send its usage metrics (off by default).")
     diarization_replicas: int = Field(1, ge=1, le=16, description="Pipeline copies run in parallel on the device.")
     diarization_queue_size: int = Field(16, ge=1, description="Files waiting per model before new requests get 429.")

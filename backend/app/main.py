@@ -92,6 +92,7 @@ def create_app(
     app.include_router(diarization.router)
     app.include_router(jobs.router)
     app.include_router(admin.router)
+    app.add_middleware(UploadLimitMiddleware, max_upload_mb=settings.max_upload_mb)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -100,7 +101,6 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(UploadLimitMiddleware, max_upload_mb=settings.max_upload_mb)
     app.add_middleware(RequestContextMiddleware)
     mount_frontend(app, settings.frontend_dist)
     return app

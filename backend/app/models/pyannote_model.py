@@ -149,6 +149,9 @@ class PyannoteDiarizationModel(BaseModelWrapper):
             )
         return super().select_devices(device_ids)
 
+    def default_devices(self, gpu_count: int) -> list[str]:
+        return self.select_devices([self.settings.pyannote_gpu_device_id]) if gpu_count else ["cpu"]
+
     # --- lifecycle --------------------------------------------------------------------------------
     def _missing_path(self) -> Path | None:
         """`model_id` written as a path (absolute, `./`, `../`, `~`) that does not exist. Hub ids never look

@@ -94,7 +94,7 @@ async def transcribe(
     target_language: Annotated[str | None, Form()] = None,
     timestamps: Annotated[bool, Form()] = False,
     punctuation: Annotated[bool, Form()] = True,
-    diarize: Annotated[bool, Query(description="Label every segment and word with its speaker")] = False,
+    diarize: Annotated[bool, Query(description="Label every segment with its speaker (pyannote)")] = False,
     num_speakers: Speakers = None,
     min_speakers: Speakers = None,
     max_speakers: Speakers = None,

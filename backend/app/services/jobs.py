@@ -53,6 +53,7 @@ from app.services.speakers import (
     to_rttm,
 )
 from app.services.speech_requests import DIARIZATION_MODEL, check_speaker_counts, verbose_segments
+from app.services.tasks import together
 from app.services.transcripts import (
     TimedText,
     TranscribeOptions,
@@ -270,17 +271,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 def _move_into(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(source, target)
-
-
-async def _together(*work: Awaitable[T]) -> list[T]:
-    """Await side by side; the first failure cancels the rest and waits for them to end."""
-    tasks = [asyncio.ensure_future(w) for w in work]
-    try:
-        return [await task for task in tasks]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class JobService:
@@ -527,7 +517,7 @@ class JobService:
             parts.append(self._transcribe(job, audio))
         if "diarization" in job.stages:
             parts.append(self._diarize(job, audio))
-        outcomes = await _together(*parts)
+        outcomes = await together(*parts)
         transcript = outcomes.pop(0) if "asr" in job.stages else None
         diarization = outcomes.pop(0) if "diarization" in job.stages else None
         async with self._stage(job, "merge"):

@@ -77,16 +77,18 @@ class ModelRegistry:
     async def unload(self, key: str, wait: bool = True) -> None:
         await self.get(key).unload(wait)
 
-    def _background(self, name: str, work: Any) -> None:
+    def _background(self, name: str, work: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
 
         def finished(done: asyncio.Task[Any]) -> None:
             self._tasks.discard(done)
-            if not done.cancelled() and (exc := done.exception()) is not None and not isinstance(exc, GatewayError):
-                logger.error("%s failed: %r", name, exc)
+            if not done.cancelled() and (exc := done.exception()) is not None:
+                message = exc.message if isinstance(exc, GatewayError) else repr(exc)
+                logger.error("%s failed: %s", name, message)
 
         task.add_done_callback(finished)
+        return task
 
     def start_download(self, key: str) -> BaseModelWrapper:
         wrapper = self.get(key)
@@ -126,10 +128,13 @@ class ModelRegistry:
         pending = (ModelState.ABSENT, ModelState.DOWNLOADED, ModelState.DOWNLOADING, ModelState.LOADING)
         if wrapper.state not in pending:
             return
+        load = None
         if wrapper.state in (ModelState.ABSENT, ModelState.DOWNLOADED):
-            self._background(f"lazy-load:{wrapper.key}", wrapper.ensure_loaded())
+            load = self._background(f"lazy-load:{wrapper.key}", wrapper.ensure_loaded())
         deadline = asyncio.get_running_loop().time() + self.settings.lazy_load_wait_s
         while wrapper.state in pending:
+            if load is not None and load.done() and not load.cancelled() and load.exception() is not None:
+                raise load.exception()  # type: ignore[misc]  # e.g. a default GPU that does not exist
             if asyncio.get_running_loop().time() >= deadline:
                 raise ModelUnavailableError(
                     f"model '{wrapper.key}' is loading ({wrapper.state.value}, {wrapper.runtime.progress:.0%}); "

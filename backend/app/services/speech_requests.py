@@ -3,7 +3,7 @@ and the response in the format the client asked for. The audio routers stay thin
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,7 +21,9 @@ from app.services.speakers import (
     assign_speakers,
     diarized_json,
     labelled_cues,
+    letter_labels,
 )
+from app.services.tasks import together
 from app.services.transcripts import (
     TimedText,
     TranscribeOptions,
@@ -96,16 +98,12 @@ async def run(
             audio = await read_upload(
                 file, max_upload_mb=settings.max_upload_mb, max_audio_seconds=settings.max_audio_seconds
             )
-            tasks: list[asyncio.Future[Any]] = []
+            work: list[Awaitable[Any]] = []
             if asr is not None:
-                tasks.append(asyncio.ensure_future(state.transcription.transcribe(asr, audio, options)))
+                work.append(state.transcription.transcribe(asr, audio, options))
             if diarizer is not None:
-                tasks.append(asyncio.ensure_future(state.diarization.diarize(diarizer, audio, diarize)))
-            try:
-                results = [await task for task in tasks]
-            finally:
-                for task in tasks:
-                    task.cancel()
+                work.append(state.diarization.diarize(diarizer, audio, diarize))
+            results = await together(*work)
             transcript = results.pop(0) if asr is not None else None
             return SpeechResult(audio, transcript, results.pop(0) if diarizer is not None else None)
 
@@ -145,12 +143,13 @@ def verbose_segments(
     transcript: Transcript, duration_s: float, speakers: list[SpeakerSegment] | None
 ) -> list[dict[str, Any]]:
     """`verbose_json` segments (Whisper-only fields neutral); with diarization, one per speaker turn and a
-    `speaker` field."""
+    `speaker` field lettered as in `diarized_json`."""
     items: list[tuple[TimedText, str | None]] = (
         [(TimedText(s.text, s.start, s.end), s.speaker) for s in speakers]
         if speakers is not None
         else [(c, None) for c in cues(transcript, duration_s)]
     )
+    labels = letter_labels([speaker for _, speaker in items])
     segments = []
     for index, (item, speaker) in enumerate(items):
         segment: dict[str, Any] = {
@@ -158,6 +157,6 @@ def verbose_segments(
             "tokens": [], "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 0.0, "no_speech_prob": 0.0,
         }  # fmt: skip
         if speakers is not None:
-            segment["speaker"] = speaker
+            segment["speaker"] = labels[speaker]
         segments.append(segment)
     return segments

@@ -1,0 +1,23 @@
+"""Small asyncio helpers shared by the speech services."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+
+async def together(*work: Awaitable[Any]) -> list[Any]:
+    """Await side by side, results in order. The first failure cancels the rest at once (a failed
+    diarization must not wait for an hour of ASR) and is raised once they have ended."""
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        return [task.result() for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
