@@ -2,14 +2,15 @@
 
 One model (`.nemo`), one device, the same WAV files for both sides, measured one after the other:
 
-- (a) raw: `ASRModel.restore_from` in this process, then one `model.transcribe(arrays, batch_size=B)` over
+- (a) raw: `ASRModel.restore_from` in this process, then `model.transcribe(arrays, batch_size=B)` over
   every file (float32 arrays read from the WAV files beforehand), in the precision the gateway uses:
   bfloat16 autocast on a GPU that supports it, float32 otherwise. No gateway code is involved.
 - (b) gateway: `inference-gateway serve` in a subprocess (canary slot only, `ASR_BATCH_SIZE=B`), the same
   `.nemo` on the same device. This process uploads every file (`response_format=json`), `--concurrency` at
   a time, and reads the batches the gateway formed from `/api/admin/status`.
 
-Each side is warmed up first with one batch's worth of files (the first `transcribe` call is slow).
+Each side is warmed up on one batch's worth of files (the first `transcribe` call is slow), then runs
+`--rounds` timed rounds over every file; the table shows the fastest round and the median.
 RTFx = seconds of audio / wall seconds; the goal is gateway RTFx >= 0.8 x raw RTFx.
 
 Without `--nemo`, the tests' tiny random-weight Canary is built; `--real-size` builds one with
@@ -18,7 +19,7 @@ seldom emit end-of-sequence, so each file decodes up to the decoder's length cap
 The gateway decodes uploads with FFmpeg (torchcodec): the machine needs FFmpeg's libraries.
 
     .venv/bin/python bench/asr_throughput.py [--nemo x.nemo | --real-size] [--device cpu|cuda] [--files 64]
-        [--seconds 10] [--batch-size 32] [--concurrency 32] [--json out.json]
+        [--seconds 10] [--batch-size 32] [--concurrency 32] [--rounds 3] [--threads N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def build_real_size_canary(directory: Path, seconds: float) -> Path:
     cfg = ASRModel.restore_from(str(tiny), map_location=torch.device("cpu"), return_config=True)
     langs = cfg.tokenizer.langs
     for lang in langs.values():
-        for key in ("model_path", "vocab_path", "spe_tokenizer_vocab"):  # point at the restored copies
+        for key in ("model_path", "vocab_path", "spe_tokenizer_vocab"):  # archive paths: use each `dir` instead
             lang.pop(key, None)
     sizes = {
         name: sentencepiece.SentencePieceProcessor(model_file=str(Path(lang.dir) / "tokenizer.model")).get_piece_size()
@@ -247,6 +248,21 @@ def measure_raw(
 
 
 # --- (b) the gateway ----------------------------------------------------------------------------
+def check_ffmpeg() -> None:
+    """Stop before any work where the gateway could not decode the uploads (it needs FFmpeg's libraries)."""
+    try:
+        import torchcodec
+
+        version = torchcodec.ffmpeg_major_version
+    except ImportError:  # torchcodec itself sets None where it finds no FFmpeg
+        version = None
+    if version is None:
+        raise SystemExit(
+            "torchcodec finds no FFmpeg libraries here, so the gateway cannot decode uploads: install FFmpeg "
+            "(Debian: apt-get install ffmpeg)"
+        )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -331,7 +347,7 @@ async def upload_all(session: Any, base_url: str, files: list[tuple[str, bytes]]
         async with gate, session.post(f"{base_url}/v1/audio/transcriptions", data=form) as response:
             body = await response.text()
             if response.status != 200:
-                raise SystemExit(f"{name}: HTTP {response.status}: {body[:500]}")
+                raise RuntimeError(f"{name}: HTTP {response.status}: {body[:500]}")
             return json.loads(body)["text"]
 
     return list(await asyncio.gather(*(one(name, data) for name, data in files)))
@@ -358,7 +374,10 @@ async def measure_gateway(args: argparse.Namespace, nemo: Path, paths: list[Path
             expected = "cpu" if args.device == "cpu" else "cuda:0"
             if status["devices"] != [expected]:
                 raise SystemExit(f"the gateway loaded the model on {status['devices']}, not {expected}")
-            await upload_all(session, base_url, files[: args.batch_size], args.concurrency)
+            try:
+                await upload_all(session, base_url, files[: args.batch_size], args.concurrency)
+            except RuntimeError as exc:
+                raise SystemExit(f"the warm-up upload failed: {exc}\nthe gateway's log ends:\n{tail(log)}") from None
             for _ in range(args.rounds):
                 before = await batches_run(session, base_url)
                 started = time.perf_counter()
@@ -425,13 +444,19 @@ def main() -> None:
     parser.add_argument("--batch-wait-ms", type=float, help="the gateway's ASR_BATCH_WAIT_MS (default: its own)")
     parser.add_argument("--concurrency", type=int, default=32, help="uploads in flight")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per side; the table shows the best")
-    parser.add_argument("--threads", type=int, help="torch CPU threads on both sides (default: torch's own)")
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads on both sides (default: 1 with --device cpu, else torch's own)"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     if args.nemo is not None and not args.nemo.is_file():
         parser.error(f"--nemo {args.nemo}: no such file")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    check_ffmpeg()
     args.device = resolve_device(args.device)
+    if args.threads is None and args.device == "cpu":
+        # Two sides' OpenMP threads on a shared few-core machine made CPU rounds 3-8x slower, and erratic.
+        args.threads = 1
     device = "cuda:0" if args.device == "cuda" else "cpu"
 
     with tempfile.TemporaryDirectory(prefix="asr-bench-") as scratch:
