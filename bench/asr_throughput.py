@@ -49,6 +49,8 @@ from typing import Any
 
 import numpy as np
 
+from bench_common import cpu_model, wait_loaded
+
 ROOT = Path(__file__).resolve().parents[1]
 RATE = 16000
 MODEL = "canary"
@@ -311,24 +313,6 @@ def gateway_process(args: argparse.Namespace, nemo: Path, port: int, log: Path) 
                     process.wait()
 
 
-async def wait_loaded(session: Any, base_url: str, process: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
-    """The canary slot's status once loaded; exits with the gateway's log if it stops or fails."""
-    deadline = time.monotonic() + LOAD_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"the gateway exited with status {process.returncode}:\n{tail(log)}")
-        try:
-            async with session.get(f"{base_url}/api/admin/models/{MODEL}") as response:
-                status = await response.json()
-        except OSError:
-            status = {"state": "starting"}
-        if status["state"] == "loaded":
-            return status
-        if status["state"] == "error" or time.monotonic() > deadline:
-            raise SystemExit(f"the gateway's ASR model did not load: {status.get('error') or status['state']}")
-        await asyncio.sleep(0.5)
-
-
 def tail(log: Path, lines: int = 30) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
@@ -370,7 +354,10 @@ async def measure_gateway(args: argparse.Namespace, nemo: Path, paths: list[Path
     timeout = aiohttp.ClientTimeout(total=None, sock_read=1800)
     with gateway_process(args, nemo, port, log) as process:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=timeout) as session:
-            status = await wait_loaded(session, base_url, process, log)
+            try:
+                status = await wait_loaded(session, base_url, MODEL, process, LOAD_TIMEOUT_S)
+            except SystemExit as exc:
+                raise SystemExit(f"{exc}\nthe gateway's log ends:\n{tail(log)}") from None
             expected = "cpu" if args.device == "cpu" else "cuda:0"
             if status["devices"] != [expected]:
                 raise SystemExit(f"the gateway loaded the model on {status['devices']}, not {expected}")
@@ -391,15 +378,8 @@ async def measure_gateway(args: argparse.Namespace, nemo: Path, paths: list[Path
 def machine(device: str) -> dict[str, Any]:
     import torch
 
-    cpu = platform.processor()
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                cpu = line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),
         "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
         "python": platform.python_version(),

@@ -37,6 +37,7 @@ from app.config import Settings
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
 from app.models.qwen import QwenModel
 from app.services.openai_service import PreparedGeneration, stream
+from bench_common import cpu_model
 
 MODEL = "instant"
 MESSAGES = [{"role": "user", "content": "Say hello in one short sentence, please."}]
@@ -362,15 +363,8 @@ def measure(args: argparse.Namespace) -> list[Row]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                cpu = line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "logical_cpus": psutil.cpu_count(),
         "python": platform.python_version(),
         "event_loop": "uvloop" if find_spec("uvloop") else "asyncio",

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bench_common import wait_loaded
+
 BACKEND = Path(__file__).resolve().parents[1] / "backend"
 SERVED_NAME = "bench"
 ENGINE_START_S = 1200.0
@@ -302,23 +304,6 @@ def gateway_process(args: argparse.Namespace, port: int) -> Iterator[subprocess.
                 process.wait()
 
 
-async def wait_loaded(client: Any, base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + ENGINE_START_S
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"the gateway exited with status {process.returncode}")
-        try:
-            async with client.get(f"{base_url}/api/admin/models/qwen") as response:
-                status = await response.json()
-        except OSError:
-            status = {"state": "starting"}
-        if status["state"] == "loaded":
-            return
-        if status["state"] == "error" or time.monotonic() > deadline:
-            raise SystemExit(f"the gateway's LLM did not load: {status.get('error') or status['state']}")
-        await asyncio.sleep(1)
-
-
 async def read_chat_stream(response: Any, clock: TextClock, prompt_tokens: int) -> Sample:
     """Parse the SSE stream of one chat completion into `clock`'s sample."""
     usage = None
@@ -356,7 +341,7 @@ async def measure_gateway(args: argparse.Namespace, levels: list[Level]) -> tupl
     timeout = aiohttp.ClientTimeout(total=None, sock_read=600)
     with gateway_process(args, port) as process:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
-            await wait_loaded(client, base_url, process)
+            await wait_loaded(client, base_url, "qwen", process, ENGINE_START_S, poll_s=1)
             start_s = time.perf_counter() - started
 
             async def send(prompt: Prompt, request_id: str) -> Sample:
