@@ -32,7 +32,6 @@ import math
 import os
 import platform
 import random
-import signal
 import socket
 import statistics
 import string
@@ -49,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from bench_common import cpu_model, wait_loaded
+from bench_common import cpu_model, serve_subprocess, wait_loaded
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = 16000
@@ -297,20 +296,8 @@ def gateway_process(args: argparse.Namespace, nemo: Path, port: int, log: Path) 
             env |= {"OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
         if args.device == "cpu":
             env["CUDA_VISIBLE_DEVICES"] = ""  # the gateway would otherwise load onto cuda:0
-        # Run from an empty folder: no stray .env is read.
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve"], env=env, cwd=workdir, stdout=out, stderr=out
-            )
-            try:
-                yield process
-            finally:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=120)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        with log.open("wb") as out, serve_subprocess(env, Path(workdir), out) as process:
+            yield process
 
 
 def tail(log: Path, lines: int = 30) -> str:

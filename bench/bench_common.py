@@ -1,12 +1,17 @@
-"""Pieces the benchmarks share: the machine's description and waiting for a gateway's model."""
+"""Pieces the benchmarks share: the machine's description, a gateway subprocess, waiting for its model."""
 
 from __future__ import annotations
 
 import asyncio
 import platform
+import signal
 import subprocess
+import sys
 import time
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
 
 
 def cpu_model() -> str:
@@ -38,3 +43,23 @@ async def wait_loaded(
         if status["state"] == "error" or time.monotonic() > deadline:
             raise SystemExit(f"'{key}' did not load in the gateway: {status.get('error') or status['state']}")
         await asyncio.sleep(poll_s)
+
+
+@contextmanager
+def serve_subprocess(
+    env: dict[str, str], workdir: Path, output: IO[bytes] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`app.cli serve` as a subprocess, run from `workdir` (an empty folder: no stray .env is read);
+    stopped with SIGINT, then killed if it does not stop within 120 s."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve"], env=env, cwd=workdir, stdout=output, stderr=output
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -26,7 +26,6 @@ import asyncio
 import json
 import os
 import random
-import signal
 import socket
 import statistics
 import subprocess
@@ -39,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench_common import wait_loaded
+from bench_common import serve_subprocess, wait_loaded
 
 BACKEND = Path(__file__).resolve().parents[1] / "backend"
 SERVED_NAME = "bench"
@@ -291,17 +290,8 @@ def gateway_process(args: argparse.Namespace, port: int) -> Iterator[subprocess.
                 "QWEN_ENGINE_ARGS": json.dumps({"load_format": args.load_format}),
                 "QWEN_GPU_MEMORY_UTILIZATION": str(args.gpu_memory_utilization),
             }
-        # Run from an empty folder: no stray .env is read.
-        process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], env=env, cwd=workdir)
-        try:
+        with serve_subprocess(env, Path(workdir)) as process:
             yield process
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 async def read_chat_stream(response: Any, clock: TextClock, prompt_tokens: int) -> Sample:
