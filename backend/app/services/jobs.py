@@ -52,7 +52,7 @@ from app.services.speakers import (
     labelled_cues,
     to_rttm,
 )
-from app.services.speech_requests import DIARIZATION_MODEL, check_speaker_counts, verbose_segments
+from app.services.speech_requests import DIARIZATION_MODEL, check_language, check_speaker_counts, verbose_segments
 from app.services.tasks import together
 from app.services.transcripts import (
     TimedText,
@@ -411,12 +411,9 @@ class JobService:
         counts = (options.num_speakers, options.min_speakers, options.max_speakers)
         if task != "diarize":
             asr = registry.resolve(options.model, "asr")
-            known = asr.runtime.server.get("languages")  # known once the model has loaded
-            for code, param in ((options.language, "language"), (options.target_language, "target_language")):
-                if known and code is not None and code not in known:
-                    raise InvalidRequestError(
-                        f"{param} '{code}' is not supported by this model; use one of: {', '.join(known)}", param=param
-                    )
+            # The model's languages are known once it has loaded.
+            check_language(options.language, "language", asr.runtime.server)
+            check_language(options.target_language, "target_language", asr.runtime.server)
         if task == "transcribe" and any(c is not None for c in counts):
             raise InvalidRequestError(
                 "num_speakers, min_speakers and max_speakers apply to task 'diarize' or 'both'", param="task"

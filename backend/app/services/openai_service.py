@@ -12,7 +12,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
@@ -29,6 +29,7 @@ from app.errors import GatewayError, InvalidRequestError, error_body
 from app.models.qwen import QwenModel
 from app.schemas.openai import ChatCompletionRequest, CompletionRequest, SamplingFields
 from app.services.model_registry import ModelRegistry
+from app.services.tasks import until_disconnected
 
 logger = logging.getLogger("app.openai")
 Kind = Literal["chat", "completion"]
@@ -292,25 +293,6 @@ class EventStreamResponse(StreamingResponse):
             with anyio.CancelScope(shield=True):
                 await self.body_iterator.aclose()  # type: ignore[attr-defined]
                 await self._exit_stack.aclose()
-
-
-async def until_disconnected(request: Request, work: Awaitable[T]) -> T | None:
-    """Await `work`; None if the client disconnected first, in which case `work` is cancelled."""
-    task = asyncio.ensure_future(work)
-
-    async def disconnected() -> None:
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
-
-    watcher = asyncio.ensure_future(disconnected())
-    try:
-        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-    return None if task.cancelled() else task.result()
 
 
 async def respond(

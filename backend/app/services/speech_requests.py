@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.errors import InvalidRequestError
 from app.services.audio_io import DecodedAudio, read_upload
-from app.services.openai_service import until_disconnected
 from app.services.speakers import (
     Diarization,
     DiarizeOptions,
@@ -23,7 +22,7 @@ from app.services.speakers import (
     labelled_cues,
     letter_labels,
 )
-from app.services.tasks import together
+from app.services.tasks import together, until_disconnected
 from app.services.transcripts import (
     TimedText,
     TranscribeOptions,
@@ -61,7 +60,7 @@ def check_speaker_counts(options: DiarizeOptions) -> None:
         raise InvalidRequestError("give num_speakers, or min_speakers/max_speakers, not both", param="num_speakers")
 
 
-def _check_language(code: str | None, param: str, server: dict[str, Any]) -> None:
+def check_language(code: str | None, param: str, server: dict[str, Any]) -> None:
     known = server.get("languages")
     if code is None or not known:
         return  # models without language prompts (CTC, RNNT) ignore it
@@ -90,8 +89,8 @@ async def run(
             asr = None
             if asr_model is not None:
                 asr = await stack.enter_async_context(state.registry.acquire(asr_model, "asr"))
-                _check_language(options.source_lang, "language", asr.runtime.server)
-                _check_language(options.target_lang, "target_language", asr.runtime.server)
+                check_language(options.source_lang, "language", asr.runtime.server)
+                check_language(options.target_lang, "target_language", asr.runtime.server)
             diarizer = None
             if diarize is not None:
                 diarizer = await stack.enter_async_context(state.registry.acquire(DIARIZATION_MODEL, "diarization"))
