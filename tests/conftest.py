@@ -15,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
+from app.cli import server_config
 from app.config import Settings
 from app.main import create_app
 from tests.tiny_models import build_tiny_qwen
@@ -61,14 +62,15 @@ def make_settings(tmp_path: Path, tiny_qwen_dir: Path) -> Callable[..., Settings
 
 
 class LiveServer:
-    """A real uvicorn server on a free loopback port, in a thread of the test process."""
+    """A real uvicorn server on a free loopback port, in a thread of the test process, configured as
+    `inference-gateway serve` configures it."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, settings: Settings) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.app = app
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = server_config(app, settings, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -108,7 +110,7 @@ class LiveServer:
 
 @contextmanager
 def live_server(settings: Settings, **app_options: Any) -> Iterator[LiveServer]:
-    with LiveServer(create_app(settings, **app_options)) as server:
+    with LiveServer(create_app(settings, **app_options), settings) as server:
         yield server
 
 
@@ -118,7 +120,8 @@ def serve(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Live
     servers: list[LiveServer] = []
 
     def start(app_options: dict[str, Any] | None = None, **overrides: Any) -> LiveServer:
-        server = LiveServer(create_app(make_settings(**overrides), **(app_options or {})))
+        settings = make_settings(**overrides)
+        server = LiveServer(create_app(settings, **(app_options or {})), settings)
         servers.append(server.__enter__())
         return server
 

@@ -17,10 +17,10 @@ def sdk(gateway: LiveServer) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{gateway.base_url}/v1", api_key=CLIENT_KEY, max_retries=0)
 
 
-def test_models_lists_the_served_name(sdk: openai.OpenAI) -> None:
+def test_models_lists_every_name_a_client_may_use(sdk: openai.OpenAI) -> None:
     models = sdk.models.list()
-    assert [m.id for m in models.data] == ["tiny-qwen"]
-    assert models.data[0].object == "model"
+    assert [m.id for m in models.data] == ["tiny-qwen", "qwen"]
+    assert all(m.object == "model" and m.model_extra["root"] == "tiny-qwen" for m in models.data)
 
 
 def test_chat_non_stream(sdk: openai.OpenAI) -> None:

@@ -6,8 +6,29 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
-from app.config import SettingsError, load_settings
+from app.config import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    import uvicorn
+
+
+def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
+    """How the gateway is served. uvicorn's own X-Forwarded-For handling is off: by default it trusts
+    loopback, which would let any client behind a local proxy pick its own rate-limit bucket; the
+    application applies FORWARDED_ALLOW_IPS itself (see `create_app`)."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "log_level": settings.log_level,
+        "timeout_graceful_shutdown": 10,
+        "proxy_headers": False,
+        **overrides,
+    }
+    return uvicorn.Config(app, **options)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -17,10 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {"api_host": args.host, "api_port": args.port}.items() if v is not None}
     settings = load_settings(**overrides)
-    app = create_app(settings)
-    uvicorn.run(
-        app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level, timeout_graceful_shutdown=10
-    )
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
     return 0
 
 

@@ -58,6 +58,20 @@ def parse_api_keys(raw: str | list[str] | None, prefix: str) -> list[ApiKey]:
     return keys
 
 
+HF_TOKEN_MAX_CHARS = 256
+
+
+def check_hf_token(token: str) -> str:
+    """A Hugging Face token as the Hub accepts it in a header: printable ASCII without spaces."""
+    token = token.strip()
+    if not token or len(token) > HF_TOKEN_MAX_CHARS or not all("!" <= c <= "~" for c in token):
+        raise ValueError(
+            f"a Hugging Face token is 1 to {HF_TOKEN_MAX_CHARS} printable ASCII characters without spaces "
+            "(such as hf_...)"
+        )
+    return token
+
+
 def default_model_cache_dir() -> Path:
     """`/models` in a container that mounts it (the Docker layout), `./model_cache` elsewhere."""
     in_container = Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()
@@ -106,6 +120,13 @@ class Settings(BaseSettings):
         False, description="Start without any key on a non-loopback host (everything open)."
     )
     rate_limit_rpm: int = Field(0, ge=0, description="Requests per minute per key; 0 disables the limit.")
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies (IPs or CIDR ranges, or `*`) whose X-Forwarded-For / X-Forwarded-Proto are trusted.",
+    )
+    max_json_body_mb: float = Field(
+        4.0, gt=0, le=1024, description="Largest request body that is not a multipart upload (413 above)."
+    )
 
     # The LLM slot.
     qwen_model_id: str | None = Field(None, description="Hub id or local directory; default depends on CUDA.")
@@ -150,7 +171,14 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(500.0, gt=0, description="Largest upload accepted (413 above).")
     max_audio_seconds: float = Field(3600.0, gt=0, description="Longest audio accepted (413 above).")
 
-    @field_validator("cors_origins", "qwen_model_aliases", "canary_model_aliases", "enabled_models", mode="before")
+    @field_validator(
+        "cors_origins",
+        "qwen_model_aliases",
+        "canary_model_aliases",
+        "enabled_models",
+        "forwarded_allow_ips",
+        mode="before",
+    )
     @classmethod
     def _split_strings(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -197,6 +225,22 @@ class Settings(BaseSettings):
     def _empty_token(cls, value: Any) -> Any:
         return value or None
 
+    @field_validator("huggingface_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        return None if value is None else check_hf_token(value)
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"'{entry}' is neither an IP address, a CIDR range nor '*'") from None
+        return value
+
     @model_validator(mode="after")
     def _shared_keys(self) -> Settings:
         client = {k.key for k in self.openai_api_keys}
@@ -215,6 +259,15 @@ class Settings(BaseSettings):
                 "such files would always get 429"
             )
         return self
+
+    @property
+    def max_json_body_bytes(self) -> int:
+        return int(self.max_json_body_mb * 2**20)
+
+    @property
+    def max_upload_body_bytes(self) -> int:
+        """A multipart body may exceed the file's limit by its envelope and the other form fields."""
+        return int(self.max_upload_mb * 2**20) + 64 * 1024
 
     @property
     def jobs_dir(self) -> Path:

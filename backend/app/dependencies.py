@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
 
 from app.config import Settings
-from app.errors import AuthenticationError, PermissionDeniedError, RateLimitError
+from app.errors import AuthenticationError, PermissionDeniedError
+from app.middleware import CLIENT_STATE_KEY
 from app.services.asr_service import TranscriptionService
-from app.services.auth import ANONYMOUS, Authenticator, Client, presented_key
+from app.services.auth import Authenticator, Client
 from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
@@ -42,48 +44,30 @@ async def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def _authenticate(state: AppState, authorization: str | None, x_api_key: str | None) -> Client:
-    if not state.authenticator.enabled:
-        return ANONYMOUS
-    key = presented_key(authorization, x_api_key)
-    if key is None:
-        raise AuthenticationError(
-            "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
-        )
-    client = state.authenticator.identify(key)
-    if client is None:
-        raise AuthenticationError("Incorrect API key provided.")
+# Declared for the API documents and generated clients; `AccessMiddleware` has checked the key already.
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>`")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: <key>`")
+Credentials = [Security(_bearer), Security(_api_key_header)]
+"""Router dependencies that only declare the two ways to send a key."""
+
+
+def _caller(request: Request) -> Client:
+    """The caller `AccessMiddleware` identified (and rate-limited) before the body was read."""
+    client = getattr(request.state, CLIENT_STATE_KEY, None)
+    if not isinstance(client, Client):  # a route outside the prefixes the middleware guards
+        raise AuthenticationError("This route needs an API key.")
     return client
 
 
-async def require_client(
-    request: Request,
-    state: StateDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Client:
+async def require_client(request: Request) -> Client:
     """Any valid key (or none in open mode), within the per-client rate limit."""
-    client = _authenticate(state, authorization, x_api_key)
-    bucket = client.name if state.authenticator.enabled else (request.client.host if request.client else "-")
-    wait = state.rate_limiter.hit(bucket)
-    if wait is not None:
-        retry = RateLimiter.retry_after_header(wait)
-        raise RateLimitError(
-            f"Rate limit reached for '{bucket}': {state.rate_limiter.rpm} requests per minute. Retry in {retry} s.",
-            retry_after_s=retry,
-        )
-    return client
+    return _caller(request)
 
 
-async def require_admin(
-    state: StateDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Client:
-    client = _authenticate(state, authorization, x_api_key)
+async def require_admin(request: Request) -> Client:
+    client = _caller(request)
     if not client.is_admin:
-        hint = "" if state.authenticator.has_admin_keys else " (no ADMIN_API_KEYS are configured)"
-        raise PermissionDeniedError(f"This route needs an admin API key{hint}.")
+        raise PermissionDeniedError("This route needs an admin API key.")
     return client
 
 

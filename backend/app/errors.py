@@ -5,8 +5,10 @@ Every error a client sees has the shape `{"error": {"message", "type", "param", 
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -112,6 +114,31 @@ def error_body(message: str, error_type: str, param: str | None = None, code: st
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
 
 
+class EnvelopeResponse(JSONResponse):
+    """An error envelope as ASCII JSON: whatever a message quotes from the request (a model name with a
+    lone surrogate, say) is escaped, so rendering an error can never fail."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def error_response(error: GatewayError) -> EnvelopeResponse:
+    return EnvelopeResponse(error.to_dict(), status_code=error.status_code, headers=error.headers)
+
+
+def invalid_request(errors: Sequence[Any]) -> InvalidRequestError:
+    """Pydantic's first validation error as a 400 naming the parameter (`messages.0.content`); a body that
+    is not JSON at all names none (the parser's position is in the message)."""
+    first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        detail = (first.get("ctx") or {}).get("error") or first.get("msg", "")
+        return InvalidRequestError(f"the request body is not valid JSON ({detail})", code="invalid_json")
+    location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    param = ".".join(location) or None
+    message = first.get("msg", "invalid request")
+    return InvalidRequestError(f"{param}: {message}" if param else message, param=param, code="invalid_value")
+
+
 _HTTP_TYPES = {
     400: InvalidRequestError,
     401: AuthenticationError,
@@ -123,31 +150,21 @@ _HTTP_TYPES = {
 }
 
 
-def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
-    first = exc.errors()[0]
-    location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-    param = ".".join(location) or None
-    message = first.get("msg", "invalid request")
-    return (f"{param}: {message}" if param else message), param
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GatewayError)
     async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        message, param = _validation_message(exc)
-        body = error_body(message, "invalid_request_error", param, "invalid_value")
-        return JSONResponse(body, status_code=400)
+        return error_response(invalid_request(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         cls = _HTTP_TYPES.get(exc.status_code, InvalidRequestError if exc.status_code < 500 else GatewayError)
         error = cls(str(exc.detail))
         body = error_body(error.message, error.error_type, None, error.code)
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return EnvelopeResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 class RequestContextMiddleware:
@@ -190,4 +207,4 @@ class RequestContextMiddleware:
                 None,
                 "internal_error",
             )
-            await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
+            await EnvelopeResponse(body, status_code=500)(scope, receive, send_with_id)

@@ -11,12 +11,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.config import Settings, load_settings
 from app.dependencies import AppState
 from app.errors import RequestContextMiddleware, install_error_handlers
-from app.middleware import UploadLimitMiddleware
+from app.middleware import AccessMiddleware
+from app.openapi import install_openapi
 from app.routers import admin, audio, diarization, health, jobs, openai
 from app.services.asr_service import TranscriptionService
 from app.services.auth import Authenticator
@@ -44,6 +46,8 @@ def create_app(
     """Build the gateway. `wrapper_factories` adds (or replaces) model slots beside the defaults."""
     settings = settings or load_settings()
     settings.check_startup_safety()
+    authenticator = Authenticator(settings.openai_api_keys, settings.admin_api_keys)
+    rate_limiter = RateLimiter(settings.rate_limit_rpm)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,8 +64,8 @@ def create_app(
             registry=registry,
             token_store=token_store,
             gpu_monitor=monitor,
-            authenticator=Authenticator(settings.openai_api_keys, settings.admin_api_keys),
-            rate_limiter=RateLimiter(settings.rate_limit_rpm),
+            authenticator=authenticator,
+            rate_limiter=rate_limiter,
             transcription=TranscriptionService(settings),
             diarization=DiarizationService(settings),
         )
@@ -84,15 +88,26 @@ def create_app(
             await registry.shutdown()
             monitor.stop()
 
-    app = FastAPI(title="Inference Gateway", version=__version__, lifespan=lifespan)
+    # No trailing-slash redirects: they would answer before the key is checked, with a Location built
+    # from the Host header.
+    app = FastAPI(title="Inference Gateway", version=__version__, lifespan=lifespan, redirect_slashes=False)
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(openai.router)
     app.include_router(audio.router)
     app.include_router(diarization.router)
     app.include_router(jobs.router)
     app.include_router(admin.router)
-    app.add_middleware(UploadLimitMiddleware, max_upload_mb=settings.max_upload_mb)
+    app.add_middleware(
+        AccessMiddleware,
+        authenticator=authenticator,
+        rate_limiter=rate_limiter,
+        max_upload_mb=settings.max_upload_mb,
+        max_upload_bytes=settings.max_upload_body_bytes,
+        max_json_body_mb=settings.max_json_body_mb,
+        max_json_body_bytes=settings.max_json_body_bytes,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -101,6 +116,10 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    if settings.forwarded_allow_ips:
+        # The client address (rate-limit bucket in open mode, logs) from X-Forwarded-For, only when the
+        # connection comes from a proxy the operator named; uvicorn's own handling is off (server_config).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(RequestContextMiddleware)
     mount_frontend(app, settings.frontend_dist)
     return app

@@ -85,9 +85,24 @@ class BaseModelWrapper(ABC):
         return path.resolve() if path.exists() else None
 
     @property
+    def names_a_path(self) -> bool:
+        """`model_id` is a path: an existing one, or one written as a path (absolute, `./`, `../`, `~`),
+        which a Hub id never looks like."""
+        return self.local_path is not None or self.model_id.startswith(("/", ".", "~"))
+
+    @property
+    def public_model_id(self) -> str:
+        """The model's name as clients see it: the Hub id, or for a local model the file or folder name
+        (`canary-1b-v2.nemo` -> `canary-1b-v2`), never a path of the server."""
+        if not self.names_a_path:
+            return self.model_id
+        path = Path(self.model_id)
+        return (path.stem if path.suffix == ".nemo" else path.name) or self.key
+
+    @property
     def served_names(self) -> list[str]:
-        """Names clients may use for this model (first one is listed by `/v1/models`)."""
-        return [self.model_id, self.key]
+        """Names clients may use for this model; the first one is its `id` in `/v1/models`."""
+        return list(dict.fromkeys([self.public_model_id, self.key]))
 
     # --- status ---------------------------------------------------------------------------------
     def update_runtime(self, **changes: Any) -> None:
@@ -146,7 +161,7 @@ class BaseModelWrapper(ABC):
         except Exception as exc:
             self.update_runtime(state=ModelState.ERROR, message="download failed", error=describe_error(exc))
             raise ModelUnavailableError(
-                f"model '{self.key}' could not be downloaded: {describe_error(exc)}", code="download_failed"
+                f"model '{self.key}' could not be downloaded; the reason is in its admin status", code="download_failed"
             ) from exc
         if previous not in (ModelState.LOADED, ModelState.LOADING):
             self.update_runtime(state=ModelState.DOWNLOADED, progress=1.0, message="downloaded")
@@ -181,7 +196,7 @@ class BaseModelWrapper(ABC):
                 await self._release_memory()
                 self.update_runtime(state=ModelState.ERROR, message="load failed", error=describe_error(exc))
                 raise ModelUnavailableError(
-                    f"model '{self.key}' failed to load: {describe_error(exc)}", code="load_failed"
+                    f"model '{self.key}' failed to load; the reason is in its admin status", code="load_failed"
                 ) from exc
             self.load_count += 1
             server["load_seconds"] = round(time.perf_counter() - started, 3)
@@ -230,8 +245,11 @@ class BaseModelWrapper(ABC):
         if state == ModelState.UNLOADING:
             return ModelUnavailableError(f"model '{self.key}' is being unloaded; load it again with {hint}")
         if state == ModelState.ERROR:
+            # The reason (`runtime.error`) may name server paths: admins read it in the status, clients do not.
             return ModelUnavailableError(
-                f"model '{self.key}' failed: {self.runtime.error}; fix the cause, then {hint}", code="model_error"
+                f"model '{self.key}' is unavailable ({self.runtime.message}): an admin finds the reason in "
+                f"GET /api/admin/models/{self.key}, fixes it, then calls {hint}",
+                code="model_error",
             )
         return ModelUnavailableError(f"model '{self.key}' is not loaded; load it with {hint}")
 

@@ -77,7 +77,7 @@ class CanaryASRModel(BaseModelWrapper):
 
     @property
     def served_names(self) -> list[str]:
-        return list(dict.fromkeys([self.model_id, *self.settings.canary_model_aliases, self.key]))
+        return list(dict.fromkeys([self.public_model_id, *self.settings.canary_model_aliases, self.key]))
 
     @property
     def window_s(self) -> float:
@@ -213,7 +213,7 @@ class CanaryASRModel(BaseModelWrapper):
         except KeyError:
             known = ", ".join(sorted(self._languages))
             raise InvalidRequestError(
-                f"{param} '{code}' is not supported by {self.model_id}; use one of {known}", param=param
+                f"{param} '{code}' is not supported by {self.public_model_id}; use one of {known}", param=param
             ) from None
 
     @contextlib.contextmanager

@@ -134,7 +134,7 @@ class PyannoteDiarizationModel(BaseModelWrapper):
 
     @property
     def served_names(self) -> list[str]:
-        return list(dict.fromkeys([self.model_id, "pyannote", self.key]))
+        return list(dict.fromkeys([self.public_model_id, "pyannote", self.key]))
 
     @property
     def replicas(self) -> int:
@@ -154,9 +154,9 @@ class PyannoteDiarizationModel(BaseModelWrapper):
 
     # --- lifecycle --------------------------------------------------------------------------------
     def _missing_path(self) -> Path | None:
-        """`model_id` written as a path (absolute, `./`, `../`, `~`) that does not exist. Hub ids never look
-        like that; without this check the base class would take it for one and ask the Hub."""
-        if self.local_path is not None or not self.model_id.startswith(("/", ".", "~")):
+        """`model_id` written as a path that does not exist: without this check the base class would take it
+        for a Hub id and ask the Hub."""
+        if self.local_path is not None or not self.names_a_path:
             return None
         return Path(self.model_id).expanduser()
 
@@ -165,7 +165,10 @@ class PyannoteDiarizationModel(BaseModelWrapper):
         if missing is not None:
             error = f"the pipeline folder {missing} does not exist (PYANNOTE_MODEL_ID names a path, not a Hub id)"
             self.update_runtime(state=ModelState.ERROR, message="load failed", error=error)
-            raise ModelUnavailableError(f"model '{self.key}' cannot load: {error}", code="model_path_missing")
+            raise ModelUnavailableError(
+                f"model '{self.key}' cannot load: its pipeline folder does not exist (PYANNOTE_MODEL_ID)",
+                code="model_path_missing",
+            )
         return await super()._download_locked()
 
     async def _load(self, path: Path, devices: list[str]) -> dict[str, Any]:

@@ -41,7 +41,8 @@ class QwenModel(BaseModelWrapper):
 
     @property
     def served_names(self) -> list[str]:
-        names = [self.settings.qwen_served_model_name or self.model_id, *self.settings.qwen_model_aliases, self.key]
+        settings = self.settings
+        names = [settings.qwen_served_model_name or self.public_model_id, *settings.qwen_model_aliases, self.key]
         return list(dict.fromkeys(names))
 
     def default_devices(self, gpu_count: int) -> list[str]:
@@ -106,7 +107,7 @@ class QwenModel(BaseModelWrapper):
     def chat_prompt_ids(self, messages: list[dict[str, Any]], template_kwargs: dict[str, Any]) -> list[int]:
         tokenizer = self._require_engine().tokenizer
         if not getattr(tokenizer, "chat_template", None):
-            raise InvalidRequestError(f"model '{self.model_id}' has no chat template; use /v1/completions")
+            raise InvalidRequestError(f"model '{self.served_names[0]}' has no chat template; use /v1/completions")
         try:
             text = tokenizer.apply_chat_template(
                 messages, add_generation_prompt=True, tokenize=False, **template_kwargs

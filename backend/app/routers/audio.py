@@ -7,14 +7,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from app.dependencies import StateDep, require_client
+from app.dependencies import Credentials, StateDep, require_client
 from app.errors import InvalidRequestError
+from app.schemas.errors import error_responses
 from app.services import speech_requests
 from app.services.speakers import DiarizeOptions
 from app.services.speech_requests import Granularity, ResponseFormat
 from app.services.transcripts import TranscribeOptions, cues
 
-router = APIRouter(tags=["audio"], dependencies=[Depends(require_client)])
+router = APIRouter(
+    tags=["audio"],
+    dependencies=[Depends(require_client), *Credentials],
+    responses=error_responses(400, 401, 404, 413, 415, 429, 503),
+)
 
 FileField = Annotated[UploadFile, File(description="The audio file (wav, flac, mp3, ogg, m4a, webm, ...)")]
 FormatField = Annotated[ResponseFormat, Form()]

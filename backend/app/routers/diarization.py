@@ -8,12 +8,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from app.dependencies import StateDep, require_client
+from app.dependencies import Credentials, StateDep, require_client
+from app.schemas.errors import error_responses
 from app.services import speech_requests
 from app.services.speakers import DiarizeOptions, to_rttm
 from app.services.transcripts import TranscribeOptions
 
-router = APIRouter(tags=["diarization"], dependencies=[Depends(require_client)])
+router = APIRouter(
+    tags=["diarization"],
+    dependencies=[Depends(require_client), *Credentials],
+    responses=error_responses(400, 401, 404, 413, 415, 429, 503),
+)
 
 Speakers = Annotated[int | None, Form(ge=1)]
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from app import __version__
 from app.dependencies import StateDep
@@ -19,7 +20,18 @@ async def health() -> dict[str, Any]:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/health/ready")
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    models: dict[str, str] = Field(description="Each slot's state")
+    waiting_for: list[str] = Field(description="Slots that must be loaded and are not yet")
+    failed: list[str] = Field(description="Slots in error")
+
+
+@router.get(
+    "/health/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: a slot is in error or still loading"}},
+)
 async def ready(state: StateDep) -> JSONResponse:
     """Ready when every model that must be resident is loaded: all of them without lazy loading."""
     models = {w.key: w.state.value for w in state.registry.wrappers()}

@@ -12,15 +12,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
-from app.dependencies import ClientDep, StateDep
+from app.dependencies import ClientDep, Credentials, StateDep
+from app.schemas.errors import error_responses
 from app.services.jobs import JobOptions, JobTask, ResultFormat
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=Credentials, responses=error_responses(401, 429))
 
 Speakers = Annotated[int | None, Form(ge=1)]
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, responses=error_responses(400, 404, 413))
 async def submit(
     state: StateDep,
     client: ClientDep,
@@ -39,7 +40,7 @@ async def submit(
     return JSONResponse(job, status_code=202, headers={"Location": f"/api/jobs/{job['id']}"})
 
 
-@router.get("")
+@router.get("", responses=error_responses(400))
 async def list_jobs(
     state: StateDep, client: ClientDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:
@@ -47,12 +48,12 @@ async def list_jobs(
     return {"object": "list", "data": await state.jobs.newest(client, limit)}
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=error_responses(404))
 async def get_job(job_id: str, state: StateDep, client: ClientDep) -> dict[str, Any]:
     return await state.jobs.get(job_id, client)
 
 
-@router.get("/{job_id}/events")
+@router.get("/{job_id}/events", responses=error_responses(404))
 async def job_events(job_id: str, state: StateDep, client: ClientDep) -> StreamingResponse:
     """Server-sent events: `data: <job>` on every change, a comment line while nothing changes; the
     stream ends after a final state."""
@@ -66,13 +67,13 @@ async def job_events(job_id: str, state: StateDep, client: ClientDep) -> Streami
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
 
-@router.delete("/{job_id}")
+@router.delete("/{job_id}", responses=error_responses(404, 409))
 async def cancel_job(job_id: str, state: StateDep, client: ClientDep) -> dict[str, Any]:
     """Cancel a queued or running job; the answer is the job in its final state (`cancelled`)."""
     return await state.jobs.cancel(job_id, client)
 
 
-@router.get("/{job_id}/result", response_model=None)
+@router.get("/{job_id}/result", response_model=None, responses=error_responses(400, 404, 409))
 async def job_result(
     job_id: str, state: StateDep, client: ClientDep, response_format: ResultFormat = "json"
 ) -> Response:

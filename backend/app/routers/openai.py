@@ -1,40 +1,65 @@
-"""OpenAI-compatible routes: /v1/models, /v1/chat/completions, /v1/completions."""
+"""OpenAI-compatible routes: /v1/models, /v1/models/{model}, /v1/chat/completions, /v1/completions."""
 
 from __future__ import annotations
+
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from app.dependencies import StateDep, require_client
+from app.dependencies import Credentials, StateDep, require_client
+from app.errors import ModelNotFoundError
+from app.json_body import JsonBody
+from app.models.base import BaseModelWrapper
+from app.schemas.errors import error_responses
 from app.schemas.openai import ChatCompletionRequest, CompletionRequest
 from app.services import openai_service
 
-router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(require_client)])
+router = APIRouter(
+    prefix="/v1",
+    tags=["openai"],
+    dependencies=[Depends(require_client), *Credentials],
+    responses=error_responses(401, 429),
+)
+GENERATION_ERRORS = error_responses(400, 404, 413, 503)
+
+
+def _model_object(name: str, wrapper: BaseModelWrapper) -> dict[str, Any]:
+    """OpenAI's model object. `root` is the model behind an alias; nothing in it names a server path."""
+    return {
+        "id": name,
+        "object": "model",
+        "created": 0,
+        "owned_by": "inference-gateway",
+        "root": wrapper.served_names[0],
+        "parent": None,
+    }
 
 
 @router.get("/models")
-async def list_models(state: StateDep) -> dict:
-    data = []
-    for wrapper in state.registry.wrappers():
-        for name in wrapper.served_names[:1]:
-            data.append(
-                {
-                    "id": name,
-                    "object": "model",
-                    "created": 0,
-                    "owned_by": "inference-gateway",
-                    "root": wrapper.model_id,
-                    "parent": None,
-                }
-            )
+async def list_models(state: StateDep) -> dict[str, Any]:
+    """Every name a client may use: each model's id, then its aliases (`qwen`, `canary`, `whisper-1`, ...)."""
+    data = [_model_object(name, w) for w in state.registry.wrappers() for name in w.served_names]
     return {"object": "list", "data": data}
 
 
-@router.post("/chat/completions", response_model=None)
-async def chat_completions(body: ChatCompletionRequest, request: Request, state: StateDep) -> Response:
+@router.get("/models/{model:path}", responses=error_responses(404))
+async def retrieve_model(model: str, state: StateDep) -> dict[str, Any]:
+    wrapper = state.registry.find(model)
+    if wrapper is None:
+        raise ModelNotFoundError(f"The model '{model}' does not exist", param="model")
+    return _model_object(model, wrapper)
+
+
+@router.post("/chat/completions", response_model=None, responses=GENERATION_ERRORS)
+async def chat_completions(
+    body: Annotated[ChatCompletionRequest, Depends(JsonBody(ChatCompletionRequest))], request: Request, state: StateDep
+) -> Response:
     return await openai_service.respond(body, request, state.registry, state.settings)
 
 
-@router.post("/completions", response_model=None)
-async def completions(body: CompletionRequest, request: Request, state: StateDep) -> Response:
+@router.post("/completions", response_model=None, responses=GENERATION_ERRORS)
+async def completions(
+    body: Annotated[CompletionRequest, Depends(JsonBody(CompletionRequest))], request: Request, state: StateDep
+) -> Response:
     return await openai_service.respond(body, request, state.registry, state.settings)

@@ -14,6 +14,12 @@ from app.models.base import BaseModelWrapper, ModelState
 
 logger = logging.getLogger("app.registry")
 
+KIND_DESCRIPTIONS = {
+    "llm": "a language model, served by /v1/chat/completions and /v1/completions",
+    "asr": "a speech-to-text model, served by /v1/audio/transcriptions, /v1/audio/translations and "
+    "/api/audio/transcribe",
+    "diarization": "a speaker diarization model, served by /api/diarization/process and diarize=true",
+}
 WrapperFactory = Callable[[Settings, Callable[[], str | None]], BaseModelWrapper]
 
 
@@ -60,12 +66,21 @@ class ModelRegistry:
                 f"no model slot '{key}'; known slots: {', '.join(self._wrappers) or 'none'}", param="key"
             ) from None
 
+    def find(self, name: str) -> BaseModelWrapper | None:
+        """The model a client names by served name, alias or slot key, whatever its kind."""
+        return next((w for w in self._wrappers.values() if name in w.served_names), None)
+
     def resolve(self, name: str, kind: str) -> BaseModelWrapper:
-        """The `kind` model a client names by served name, alias or slot key."""
-        for wrapper in self._wrappers.values():
-            if wrapper.kind == kind and name in wrapper.served_names:
-                return wrapper
-        raise ModelNotFoundError(f"The model '{name}' does not exist", param="model")
+        """The `kind` model a client names; a model of another kind is refused with the routes that serve it."""
+        wrapper = self.find(name)
+        if wrapper is None:
+            raise ModelNotFoundError(f"The model '{name}' does not exist", param="model")
+        if wrapper.kind != kind:
+            described = KIND_DESCRIPTIONS.get(wrapper.kind, f"a model of kind '{wrapper.kind}'")
+            raise ModelNotFoundError(
+                f"The model '{name}' is {described}; it cannot be used here", param="model", code="wrong_model_kind"
+            )
+        return wrapper
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def ensure_downloaded(self, key: str) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import tempfile
 import threading
 from pathlib import Path
 
+from app.config import check_hf_token
+from app.errors import InvalidRequestError
 
-def mask_token(token: str | None) -> str | None:
-    return None if not token else f"…{token[-4:]}"
+logger = logging.getLogger("app.token_store")
 
 
 class TokenStore:
@@ -18,28 +22,60 @@ class TokenStore:
         self._token: str | None = None
         if initial:
             self.set(initial)
-        elif path.is_file():
-            self._token = path.read_text(encoding="utf-8").strip() or None
+        else:
+            self._token = self._read_saved()
+
+    def _read_saved(self) -> str | None:
+        """The saved token; a file that does not hold a valid one is ignored (and said so in the log)."""
+        try:
+            saved = self.path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            logger.warning("ignoring the saved Hugging Face token in %s: %s", self.path, exc)
+            return None
+        if not saved:
+            return None
+        try:
+            return check_hf_token(saved)
+        except ValueError as exc:
+            logger.warning("ignoring the saved Hugging Face token in %s: %s", self.path, exc)
+            return None
 
     def get(self) -> str | None:
         with self._lock:
             return self._token
 
     def set(self, token: str | None) -> None:
-        """Store (or with None/empty, remove) the token; the file is created with mode 0600."""
+        """Store (or with None/empty, remove) the token. An invalid token is a 400 and changes nothing; the
+        file is replaced atomically (a temporary file beside it, mode 0600 from the start, then a rename),
+        so a failed write keeps the previous token on disk and in memory."""
         token = (token or "").strip() or None
+        if token is not None:
+            try:
+                token = check_hf_token(token)
+            except ValueError as exc:
+                raise InvalidRequestError(str(exc), param="token") from None
         with self._lock:
-            self._token = token
             if token is None:
                 self.path.unlink(missing_ok=True)
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            else:
+                self._write(token)
+            self._token = token
+
+    def _write(self, token: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=f"{self.path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:  # mkstemp creates it with mode 0600
                 handle.write(token)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(name, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            raise
 
     def describe(self) -> dict[str, object]:
         token = self.get()
