@@ -3,7 +3,8 @@
 # Idempotent: a stamp of the inputs skips pip when nothing changed.
 #   scripts/setup.sh cpu,asr,diarization        # what `make serve` needs
 #   scripts/setup.sh gpu,asr,diarization,test   # what `make test` needs (vLLM too: its adapter is
-#                                               # checked against real vLLM types, without a GPU)
+#                                               # checked against real vLLM types, without a GPU;
+#                                               # and the openai Node SDK the tests drive, with npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=${1:-cpu}
@@ -34,10 +35,22 @@ if [[ ! -x .venv/bin/python ]]; then
   "$python" -m venv .venv
 fi
 stamp=.venv/.installed-$(cat pyproject.toml constraints.txt <(echo "$extras") | sha256sum | cut -c1-16)
-if [[ -f $stamp ]]; then
-  exit 0
+if [[ ! -f $stamp ]]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[$extras]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -c constraints.txt -e ".[$extras]"
-rm -f .venv/.installed-*
-touch "$stamp"
+
+# The tests also drive the official openai Node SDK (tests/node_sdk, pinned by its package-lock.json).
+install_node_sdk() {
+  local folder=tests/node_sdk lock_stamp
+  command -v npm >/dev/null || { echo "setup.sh: the tests need Node.js 20+ and npm" >&2; return 1; }
+  lock_stamp=$folder/node_modules/.installed-$(sha256sum "$folder/package-lock.json" | cut -c1-16)
+  [[ -f $lock_stamp ]] && return 0
+  npm ci --prefix "$folder" --no-audit --no-fund --loglevel=error
+  touch "$lock_stamp"
+}
+if [[ ,$extras, == *,test,* ]]; then
+  install_node_sdk
+fi
