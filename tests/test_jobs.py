@@ -217,6 +217,9 @@ def test_submit_is_checked_before_anything_is_stored(server: LiveServer, audio: 
         ({"model": "whisper-large"}, "short.wav", 404, "model"),
         ({"num_speakers": "2"}, "short.wav", 400, "task"),
         ({"task": "both", "min_speakers": "3", "max_speakers": "2"}, "short.wav", 400, "min_speakers"),
+        ({"task": "both", "num_speakers": "256"}, "short.wav", 400, "num_speakers"),  # uint8 in pyannote
+        ({"task": "diarize", "min_speakers": "101"}, "short.wav", 400, "min_speakers"),
+        ({"task": "diarize", "max_speakers": "300"}, "short.wav", 400, "max_speakers"),
         ({}, "empty.wav", 400, "file"),
     ]
     for fields, name, status, param in cases:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from app.dependencies import StateDep, require_client
 from app.errors import InvalidRequestError
 from app.services import speech_requests
-from app.services.speakers import DiarizeOptions
+from app.services.speakers import MAX_SPEAKERS, DiarizeOptions
 from app.services.speech_requests import Granularity, ResponseFormat
 from app.services.transcripts import TranscribeOptions, cues
 
@@ -22,7 +22,7 @@ GranularityField = Annotated[list[Granularity], Form(alias="timestamp_granularit
 PromptField = Annotated[str | None, Form(description="Accepted for compatibility; Canary does not use it")]
 TemperatureField = Annotated[float, Form(ge=0, le=1, description="Accepted; decoding is greedy")]
 DiarizeField = Annotated[bool, Form(description="Label speakers in srt, vtt and verbose_json (pyannote)")]
-Speakers = Annotated[int | None, Form(ge=1)]
+Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 
 
 def _needs_timestamps(response_format: ResponseFormat, diarize: bool) -> bool:

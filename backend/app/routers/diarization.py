@@ -10,12 +10,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.dependencies import StateDep, require_client
 from app.services import speech_requests
-from app.services.speakers import DiarizeOptions, to_rttm
+from app.services.speakers import MAX_SPEAKERS, DiarizeOptions, to_rttm
 from app.services.transcripts import TranscribeOptions
 
 router = APIRouter(tags=["diarization"], dependencies=[Depends(require_client)])
 
-Speakers = Annotated[int | None, Form(ge=1)]
+Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 
 
 @router.post("/api/diarization/process", response_model=None)

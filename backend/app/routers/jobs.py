@@ -14,10 +14,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 
 from app.dependencies import ClientDep, StateDep
 from app.services.jobs import JobOptions, JobTask, ResultFormat
+from app.services.speakers import MAX_SPEAKERS
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
-Speakers = Annotated[int | None, Form(ge=1)]
+Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 
 
 @router.post("", status_code=202)
