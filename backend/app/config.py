@@ -149,6 +149,16 @@ class Settings(BaseSettings):
     # Audio uploads (ASR and diarization).
     max_upload_mb: float = Field(500.0, gt=0, description="Largest upload accepted (413 above).")
     max_audio_seconds: float = Field(3600.0, gt=0, description="Longest audio accepted (413 above).")
+    max_concurrent_decodes: int = Field(
+        4,
+        ge=1,
+        le=256,
+        description="Uploads decoded at once (requests and jobs together); each can take about "
+        "2 x 64 KB per second of MAX_AUDIO_SECONDS at its peak.",
+    )
+    decode_queue_size: int = Field(
+        64, ge=0, description="Requests waiting for a decode before new ones get 429 (jobs wait regardless)."
+    )
 
     @field_validator("cors_origins", "qwen_model_aliases", "canary_model_aliases", "enabled_models", mode="before")
     @classmethod

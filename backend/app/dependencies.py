@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Request
 from app.config import Settings
 from app.errors import AuthenticationError, PermissionDeniedError, RateLimitError
 from app.services.asr_service import TranscriptionService
+from app.services.audio_io import AudioDecoding
 from app.services.auth import ANONYMOUS, Authenticator, Client, presented_key
 from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
@@ -27,6 +28,7 @@ class AppState:
     gpu_monitor: GPUMonitor
     authenticator: Authenticator
     rate_limiter: RateLimiter
+    decoding: AudioDecoding
     transcription: TranscriptionService
     diarization: DiarizationService
     cache: dict[str, Any] = field(default_factory=dict)

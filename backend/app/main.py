@@ -19,6 +19,7 @@ from app.errors import RequestContextMiddleware, install_error_handlers
 from app.middleware import UploadLimitMiddleware
 from app.routers import admin, audio, diarization, health, jobs, openai
 from app.services.asr_service import TranscriptionService
+from app.services.audio_io import AudioDecoding
 from app.services.auth import Authenticator
 from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
@@ -62,6 +63,7 @@ def create_app(
             gpu_monitor=monitor,
             authenticator=Authenticator(settings.openai_api_keys, settings.admin_api_keys),
             rate_limiter=RateLimiter(settings.rate_limit_rpm),
+            decoding=AudioDecoding(settings),
             transcription=TranscriptionService(settings),
             diarization=DiarizationService(settings),
         )

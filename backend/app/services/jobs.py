@@ -40,7 +40,7 @@ from app.errors import (
 )
 from app.models.base import BaseModelWrapper, ModelState, describe_error
 from app.services.audio_chunking import split_for_model
-from app.services.audio_io import DecodedAudio, decode_audio, save_upload
+from app.services.audio_io import DecodedAudio, save_upload
 from app.services.auth import Client
 from app.services.speakers import (
     Diarization,
@@ -507,7 +507,7 @@ class JobService:
 
     async def _work(self, job: Job) -> None:
         async with self._stage(job, "decode"):
-            audio = await asyncio.to_thread(decode_audio, self._input(job), max_seconds=self.settings.max_audio_seconds)
+            audio = await self._gateway.decoding.decode(self._input(job), wait_unbounded=True)
             job.duration_s = audio.duration_s
         parts: list[Awaitable[Any]] = []
         if "asr" in job.stages:

@@ -12,7 +12,7 @@ from fastapi import Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.errors import InvalidRequestError
-from app.services.audio_io import DecodedAudio, read_upload
+from app.services.audio_io import DecodedAudio
 from app.services.speakers import (
     Diarization,
     DiarizeOptions,
@@ -80,7 +80,6 @@ async def run(
     diarize: DiarizeOptions | None,
 ) -> SpeechResult | None:
     """Transcribe and/or diarize one upload; None when the client left before the end."""
-    settings = state.settings
     if diarize is not None:
         check_speaker_counts(diarize)
 
@@ -94,9 +93,7 @@ async def run(
             diarizer = None
             if diarize is not None:
                 diarizer = await stack.enter_async_context(state.registry.acquire(DIARIZATION_MODEL, "diarization"))
-            audio = await read_upload(
-                file, max_upload_mb=settings.max_upload_mb, max_audio_seconds=settings.max_audio_seconds
-            )
+            audio = await state.decoding.read_upload(file)
             work: list[Awaitable[Any]] = []
             if asr is not None:
                 work.append(state.transcription.transcribe(asr, audio, options))
