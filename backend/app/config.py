@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     asr_batch_wait_ms: float = Field(10.0, ge=0, le=1000, description="How long a batch waits to fill up.")
     asr_queue_size: int = Field(256, ge=1, description="Pieces waiting per model before new requests get 429.")
     asr_window_s: float = Field(40.0, ge=5, le=600, description="Longest piece handed to the model at once.")
+    asr_batch_decode_wait_ms: float = Field(
+        250.0,
+        ge=0,
+        le=10000,
+        description="How long a batch that is not full waits, at most, for requests to the same model whose "
+        "uploads are still being decoded (counted from when each began).",
+    )
 
     # The diarization slot (pyannote.audio 4 pipelines).
     pyannote_model_id: str = Field(

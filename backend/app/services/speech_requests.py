@@ -93,10 +93,13 @@ async def run(
             diarizer = None
             if diarize is not None:
                 diarizer = await stack.enter_async_context(state.registry.acquire(DIARIZATION_MODEL, "diarization"))
+            announcement = None
+            if asr is not None:  # batches with these options wait for this upload while it is decoded
+                announcement = stack.enter_context(state.transcription.announce(asr, options))
             audio = await state.decoding.read_upload(file)
             work: list[Awaitable[Any]] = []
             if asr is not None:
-                work.append(state.transcription.transcribe(asr, audio, options))
+                work.append(state.transcription.transcribe(asr, audio, options, announcement))
             if diarizer is not None:
                 work.append(state.diarization.diarize(diarizer, audio, diarize))
             results = await together(*work)
