@@ -19,7 +19,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GPU_DEFAULT_LLM = "Qwen/Qwen3-VL-30B-A3B-Instruct"
 CPU_DEFAULT_LLM = "Qwen/Qwen3-0.6B"
-MODEL_SLOTS = ("qwen", "canary", "pyannote")
+MODEL_SLOTS = ("qwen", "canary", "pyannote", "langid")
+DEFAULT_SLOTS = ("qwen", "canary", "pyannote")
+"""`langid` (spoken-language identification) is optional: served only when ENABLED_MODELS names it."""
 
 
 class SettingsError(ValueError):
@@ -93,7 +95,7 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(default_factory=default_model_cache_dir)
     frontend_dist: Path | None = None
     enabled_models: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: list(MODEL_SLOTS), description="Model slots to serve, e.g. `qwen,canary`."
+        default_factory=lambda: list(DEFAULT_SLOTS), description="Model slots to serve, e.g. `qwen,canary`."
     )
     lazy_load_models: bool = True
     lazy_load_wait_s: float = Field(
@@ -137,6 +139,21 @@ class Settings(BaseSettings):
         le=10000,
         description="How long a batch that is not full waits, at most, for requests to the same model whose "
         "uploads are still being decoded (counted from when each began).",
+    )
+    asr_default_language: str = Field(
+        "en",
+        pattern=r"^[a-z]{2,3}$",
+        description="Spoken language assumed when a request gives none and it cannot be detected.",
+    )
+
+    # The spoken-language identification slot (optional: add `langid` to ENABLED_MODELS).
+    langid_model_id: str = Field(
+        "nvidia/langid_ambernet",
+        description="Hub id, a .nemo file or a folder holding one (a NeMo EncDecSpeakerLabelModel).",
+    )
+    langid_revision: str | None = None
+    langid_window_s: float = Field(
+        30.0, gt=0, le=600, description="Seconds from the start of the audio that language identification listens to."
     )
 
     # The diarization slot (pyannote.audio 4 pipelines).

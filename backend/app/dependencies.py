@@ -15,6 +15,7 @@ from app.services.auth import ANONYMOUS, Authenticator, Client, presented_key
 from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
+from app.services.languages import LanguageService
 from app.services.model_registry import ModelRegistry
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -30,6 +31,7 @@ class AppState:
     rate_limiter: RateLimiter
     decoding: AudioDecoding
     transcription: TranscriptionService
+    languages: LanguageService
     diarization: DiarizationService
     cache: dict[str, Any] = field(default_factory=dict)
     jobs: JobService = field(init=False)

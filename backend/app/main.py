@@ -24,6 +24,7 @@ from app.services.auth import Authenticator
 from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
+from app.services.languages import LanguageService
 from app.services.model_registry import ModelRegistry, WrapperFactory
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -65,6 +66,7 @@ def create_app(
             rate_limiter=RateLimiter(settings.rate_limit_rpm),
             decoding=AudioDecoding(settings),
             transcription=TranscriptionService(settings),
+            languages=LanguageService(settings, registry),
             diarization=DiarizationService(settings),
         )
         jobs_service = app.state.gateway.jobs = JobService(app.state.gateway)
@@ -82,6 +84,7 @@ def create_app(
                 preload.cancel()
             await jobs_service.stop()
             await app.state.gateway.transcription.stop()
+            await app.state.gateway.languages.stop()
             await app.state.gateway.diarization.stop()
             await registry.shutdown()
             monitor.stop()

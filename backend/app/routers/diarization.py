@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from app.dependencies import StateDep, require_client
 from app.services import speech_requests
 from app.services.speakers import MAX_SPEAKERS, DiarizeOptions, to_rttm
-from app.services.transcripts import TranscribeOptions
 
 router = APIRouter(tags=["diarization"], dependencies=[Depends(require_client)])
 
@@ -30,7 +29,7 @@ async def process(
     response_format: Annotated[Literal["json", "rttm"], Form()] = "json",
 ) -> Response:
     options = DiarizeOptions(num_speakers, min_speakers, max_speakers)
-    result = await speech_requests.run(request, state, file, None, TranscribeOptions(), options)
+    result = await speech_requests.run(request, state, file, None, None, options)
     if result is None:
         return Response(status_code=499)
     assert result.diarization is not None

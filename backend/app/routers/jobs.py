@@ -28,14 +28,16 @@ async def submit(
     file: Annotated[UploadFile, File(description="The audio file (wav, flac, mp3, ogg, m4a, webm, ...)")],
     task: Annotated[JobTask, Form()],
     model: Annotated[str, Form(description="ASR model (transcribe, both)")] = "canary",
-    language: Annotated[str | None, Form(description="Spoken language, ISO 639-1")] = None,
+    language: Annotated[
+        str | None, Form(description="Spoken language, ISO 639-1 (default: detected, or ASR_DEFAULT_LANGUAGE)")
+    ] = None,
     target_language: Annotated[str | None, Form(description="Translate into this language")] = None,
     num_speakers: Speakers = None,
     min_speakers: Speakers = None,
     max_speakers: Speakers = None,
 ) -> JSONResponse:
     """Store the upload and queue the job; answers at once with `202` and the job."""
-    options = JobOptions(model, language, target_language, num_speakers, min_speakers, max_speakers)
+    options = JobOptions(model, language or None, target_language or None, num_speakers, min_speakers, max_speakers)
     job = await state.jobs.submit(client, task, options, file)
     return JSONResponse(job, status_code=202, headers={"Location": f"/api/jobs/{job['id']}"})
 

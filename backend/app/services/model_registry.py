@@ -19,6 +19,7 @@ WrapperFactory = Callable[[Settings, Callable[[], str | None]], BaseModelWrapper
 
 def default_factories() -> dict[str, WrapperFactory]:
     from app.models.canary import CanaryASRModel
+    from app.models.langid import LanguageIdModel
     from app.models.pyannote_model import PyannoteDiarizationModel
     from app.models.qwen import QwenModel
 
@@ -26,6 +27,7 @@ def default_factories() -> dict[str, WrapperFactory]:
         "qwen": lambda settings, token: QwenModel(settings, token),
         "canary": lambda settings, token: CanaryASRModel(settings, token),
         "pyannote": lambda settings, token: PyannoteDiarizationModel(settings, token),
+        "langid": lambda settings, token: LanguageIdModel(settings, token),
     }
 
 
