@@ -2,8 +2,8 @@
 
     PYTHONPATH=backend:. python -m tests.decode_memory WARM_UP_FILE MAX_SECONDS FILE [FILE ...]
 
-After one warm-up decode (FFmpeg's libraries, torch's allocator), each FILE is decoded with
-`max_seconds=MAX_SECONDS`. Before each, the kernel's peak-RSS mark is reset (`5` written to
+After one warm-up decode (a file that goes through FFmpeg, which loads its libraries), each FILE is decoded
+with `max_seconds=MAX_SECONDS`. Before each, the kernel's peak-RSS mark is reset (`5` written to
 `/proc/self/clear_refs`); after it, `VmHWM` is the highest RSS reached during that decode. One JSON line
 per file: `file`, `outcome` (`decoded N s`, or the status and message of the refusal), `seconds` (wall),
 `packets` (compressed packets sent to FFmpeg's decoder), `rss_before` and `peak` (bytes).

@@ -322,6 +322,18 @@ def test_decoding_stops_past_the_limit_whatever_the_header(
     assert 0 < stopped < counter.packets - stopped  # decoding stopped there, long before the end
 
 
+def test_a_header_that_overstates_the_length_holds_no_memory_for_it(
+    audio_files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The output array is sized from the header; what the audio does not fill is not kept."""
+    data = audio_files["16k.wav"].read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) // 2])  # its header still says 2.5 s
+    audio = decode_audio(cut)
+    assert audio.duration_s == pytest.approx(DURATION_S / 2, abs=0.01)
+    assert audio.samples.base is None or audio.samples.base.nbytes <= 1.25 * audio.samples.nbytes
+
+
 @pytest.fixture(scope="module")
 def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """8-channel (7.1) FLAC silence, as in the issue's 38 KiB bomb, scaled to a 600 s limit."""
@@ -344,7 +356,7 @@ def test_peak_memory_of_a_decode_is_bounded(audio_files: dict[str, Path], bombs:
     pcm = (limit_s + 1) * 16000 * 4  # the longest audio decoded: the limit and STOP_MARGIN_S
     constant = 16 * 2**20
     names = ["590s.flac", "620s.flac", "lying.flac"]
-    command = [sys.executable, "-m", "tests.decode_memory", str(audio_files["16k.wav"]), str(limit_s)]
+    command = [sys.executable, "-m", "tests.decode_memory", str(audio_files["flac.flac"]), str(limit_s)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "backend"), str(ROOT)])}
     run = subprocess.run([*command, *(str(bombs[n]) for n in names)], capture_output=True, text=True, env=env, cwd=ROOT)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -115,7 +115,7 @@ class _MonoBuffer:
 
     Sized from the header's duration (plus a second), and doubled (up to `limit`) when the audio turns out
     longer: the peak is the audio once when the header is right, at most twice the limit when it is
-    missing or lies. The samples returned are a view of the array, not a copy.
+    missing or lies.
     """
 
     def __init__(self, expected: int, limit: int | None) -> None:
@@ -140,7 +140,10 @@ class _MonoBuffer:
         self.size = end
 
     def samples(self) -> np.ndarray:
-        return self.array[: self.size]
+        """A view of the array, or a copy when a quarter of it or more would be held for nothing (a header
+        that overstated the length): the samples outlive the decode, until the transcription ends."""
+        samples = self.array[: self.size]
+        return samples.copy() if len(self.array) - self.size > self.size // 4 else samples
 
 
 @cache
