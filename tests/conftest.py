@@ -164,6 +164,21 @@ def tiny_ctc_nemo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_langid(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Builds (once per language) a tiny language identification `.nemo` that always detects `language`."""
+    built: dict[str, Path] = {}
+
+    def build(language: str) -> Path:
+        if language not in built:
+            from tests.tiny_models import build_tiny_langid
+
+            built[language] = build_tiny_langid(tmp_path_factory.mktemp(f"tiny-langid-{language}"), language)
+        return built[language]
+
+    return build
+
+
+@pytest.fixture(scope="session")
 def tiny_pyannote_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A pyannote 4 speaker-diarization folder (config.yaml, segmentation/, embedding/, plda/), random weights."""
     from tests.tiny_models import build_tiny_pyannote

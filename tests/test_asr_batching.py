@@ -1,5 +1,6 @@
 """The dynamic batcher on its own: batches form under load, results go back to the right caller,
-a full queue is a 429, a departed caller's piece never reaches the model."""
+a full queue is a 429, a departed caller's piece never reaches the model, and a batch waits (a bounded
+time) for work announced as coming."""
 
 from __future__ import annotations
 
@@ -108,4 +109,109 @@ async def test_a_failing_batch_fails_its_callers_only() -> None:
     with pytest.raises(RuntimeError, match="bad audio"):
         await batcher.submit([13], "en")
     assert await batcher.submit([1], "en") == ["1"]
+    await batcher.stop()
+
+
+# --- work announced as coming (uploads still being decoded) ---------------------------------------
+def announcing(recorder: Recorder, cap_s: float = 5.0, batch_size: int = 4) -> DynamicBatcher[int, str, str]:
+    return DynamicBatcher(
+        "test", recorder, batch_size=batch_size, max_wait_s=0.02, queue_size=64, max_announced_wait_s=cap_s
+    )
+
+
+async def test_a_batch_waits_for_announced_work_and_includes_it() -> None:
+    recorder = Recorder(delay_s=0.01)
+    batcher = announcing(recorder)
+    coming = batcher.announce("en")  # an upload for the same options is being decoded
+    first = asyncio.ensure_future(batcher.submit([1], "en"))
+    await asyncio.sleep(0.2)  # ten times ASR_BATCH_WAIT_MS: without the announcement the batch would have run
+    assert recorder.calls == [] and not first.done()
+    second = asyncio.ensure_future(batcher.submit([2], "en", coming))  # queued and withdrawn in one step
+    assert await first == ["en:1"] and await second == ["en:2"]
+    assert [items for items, _ in recorder.calls] == [[1, 2]]
+    assert batcher.stats()["announced"] == 0
+    await batcher.stop()
+
+
+async def test_a_full_batch_does_not_wait_for_announced_work() -> None:
+    recorder = Recorder(delay_s=0.01)
+    batcher = announcing(recorder, batch_size=2)
+    with batcher.announce("en"):
+        started = time.monotonic()
+        assert await asyncio.gather(batcher.submit([1], "en"), batcher.submit([2], "en")) == [["en:1"], ["en:2"]]
+        assert time.monotonic() - started < 1.0
+    await batcher.stop()
+
+
+async def test_a_lone_request_is_not_delayed() -> None:
+    """Nothing announced for its options (work for other options may be): the batch waits ASR_BATCH_WAIT_MS,
+    no more, as before announcements existed."""
+    recorder = Recorder(delay_s=0.0)
+    batcher = announcing(recorder, cap_s=5.0)
+    for announced in (None, "de"):  # nothing at all, then an upload in another language on its way
+        announcement = batcher.announce(announced) if announced else None
+        started = time.monotonic()
+        assert await batcher.submit([1], "en") == ["en:1"]
+        assert time.monotonic() - started < 0.5  # the wait is 0.02 s; the cap, 5 s, does not apply
+        if announcement is not None:
+            announcement.withdraw()
+    await batcher.stop()
+
+
+async def test_an_announcement_of_unknown_options_holds_every_batch() -> None:
+    """A request whose language is still to be detected may join any batch."""
+    recorder = Recorder(delay_s=0.0)
+    batcher = announcing(recorder)
+    unknown = batcher.announce(None)
+    first = asyncio.ensure_future(batcher.submit([1], "de"))
+    await asyncio.sleep(0.2)
+    assert recorder.calls == []
+    assert await asyncio.gather(first, batcher.submit([2], "de", unknown)) == [["de:1"], ["de:2"]]
+    assert [items for items, _ in recorder.calls] == [[1, 2]]
+    await batcher.stop()
+
+
+@pytest.mark.parametrize("ending", ["failed", "cancelled"])
+async def test_a_failed_or_cancelled_announcement_does_not_leave_the_batch_waiting(ending: str) -> None:
+    recorder = Recorder(delay_s=0.0)
+    batcher = announcing(recorder, cap_s=30.0)
+    decoding = asyncio.Event()
+
+    async def request() -> None:
+        """Announces itself, then its decode fails or its client leaves: it never submits."""
+        with batcher.announce("en"):
+            decoding.set()
+            if ending == "failed":
+                await asyncio.sleep(0.2)
+                raise ValueError("the upload could not be decoded")
+            await asyncio.Event().wait()
+
+    coming = asyncio.ensure_future(request())
+    await decoding.wait()
+    waiting = asyncio.ensure_future(batcher.submit([1], "en"))
+    await asyncio.sleep(0.1)
+    assert not waiting.done()
+    started = time.monotonic()
+    if ending == "cancelled":
+        coming.cancel()
+    assert await waiting == ["en:1"]
+    assert time.monotonic() - started < 1.0  # not the 30 s cap
+    assert batcher.stats()["announced"] == 0
+    await asyncio.gather(coming, return_exceptions=True)
+    await batcher.stop()
+
+
+async def test_announced_work_holds_batches_back_no_longer_than_the_cap() -> None:
+    """ASR_BATCH_DECODE_WAIT_MS, counted from the announcement: a decode that never ends (or a very long
+    one) delays the batches that form meanwhile by that much at most, and later ones not at all."""
+    recorder = Recorder(delay_s=0.0)
+    batcher = announcing(recorder, cap_s=0.4)
+    batcher.announce("en")  # never submitted, never withdrawn
+    started = time.monotonic()
+    assert await batcher.submit([1], "en") == ["en:1"]
+    held = time.monotonic() - started
+    assert 0.35 <= held < 1.5
+    started = time.monotonic()
+    assert await batcher.submit([2], "en") == ["en:2"]
+    assert time.monotonic() - started < 0.3  # the announcement is older than the cap: no wait now
     await batcher.stop()

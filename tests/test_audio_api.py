@@ -130,20 +130,30 @@ def test_translation(sdk: openai.OpenAI, asr: LiveServer, audio: dict[str, Path]
     with audio["16k.wav"].open("rb") as handle:
         result = sdk.audio.translations.create(model="canary", file=handle, extra_body={"language": "fr"})
     assert isinstance(result.text, str)
-    missing = post(asr, audio["16k.wav"], route="/v1/audio/translations")
-    assert missing.status_code == 400 and error_of(missing)["param"] == "language"
+    with audio["16k.wav"].open("rb") as handle:  # all the OpenAI spec allows: ASR_DEFAULT_LANGUAGE is the source
+        plain = sdk.audio.translations.create(model="canary", file=handle)
+    assert isinstance(plain.text, str)
+    with audio["16k.wav"].open("rb") as handle:
+        verbose = sdk.audio.translations.create(model="whisper-1", file=handle, response_format="verbose_json")
+    assert verbose.language == "english"  # the output's language, as OpenAI's spec says for translations
+    unknown = post(asr, audio["16k.wav"], route="/v1/audio/translations", language="xx")
+    assert unknown.status_code == 400 and error_of(unknown)["param"] == "language"
 
 
 def test_native_transcribe_route(asr: LiveServer, audio: dict[str, Path]) -> None:
     plain = post(asr, audio["opus.ogg"], route="/api/audio/transcribe")
     assert plain.status_code == 200
     body = plain.json()
-    assert set(body) == {"text", "sampling_rate", "duration", "language"}
+    assert set(body) == {"text", "sampling_rate", "duration", "language", "source_language", "source_language_origin"}
     assert body["sampling_rate"] == 16000 and body["language"] == "en"
+    assert (body["source_language"], body["source_language_origin"]) == ("en", "default")
     assert body["duration"] == pytest.approx(DURATION_S, abs=0.1)
-    timed = post(asr, audio["opus.ogg"], route="/api/audio/transcribe", timestamps="true", target_language="es")
+    timed = post(
+        asr, audio["opus.ogg"], route="/api/audio/transcribe", timestamps="true", language="de", target_language="es"
+    )
     timed_body = timed.json()
     assert timed_body["language"] == "es" and timed_body["segments"]
+    assert (timed_body["source_language"], timed_body["source_language_origin"]) == ("de", "request")
     assert all(0 <= s["start"] <= s["end"] <= timed_body["duration"] + 0.01 for s in timed_body["segments"])
 
 

@@ -108,6 +108,37 @@ def test_options_are_validated(gateway: LiveServer, speech: dict[str, Path]) -> 
     assert bad.status_code == 415 and error_of(bad)["param"] == "file"
 
 
+SPEAKER_ROUTES = [
+    ("/api/diarization/process", None, {}),
+    ("/v1/audio/transcriptions", None, {"model": "canary", "response_format": "diarized_json"}),
+    ("/api/audio/transcribe", {"diarize": "true"}, {}),
+]
+
+
+@pytest.mark.parametrize(("route", "params", "fields"), SPEAKER_ROUTES)
+def test_speaker_counts_are_bounded(
+    gateway: LiveServer, speech: dict[str, Path], route: str, params: dict | None, fields: dict
+) -> None:
+    """pyannote keeps speaker counts in a uint8 (256 or more was a 500) and cluster ids in an int8: counts
+    above MAX_SPEAKERS (100) are a 400 naming the field, on every route."""
+    for name, value in (("num_speakers", 256), ("min_speakers", 256), ("max_speakers", 1000), ("num_speakers", 101)):
+        response = post(gateway, speech["talk.wav"], route, params, **fields, **{name: value})
+        assert response.status_code == 400, (name, value, response.text)
+        error = error_of(response)
+        assert error["param"] == name and "less than or equal to 100" in error["message"]
+    assert post(gateway, speech["talk.wav"], route, params, **fields, max_speakers=100).status_code == 200
+
+
+def test_more_speakers_than_the_audio_holds_is_400(gateway: LiveServer, speech: dict[str, Path]) -> None:
+    """Within the bound, but more speakers than pyannote finds speaker embeddings in 8 s of audio: its VBx
+    clustering would run k-means with too many clusters (a ValueError, so a 500, before)."""
+    for name in ("num_speakers", "min_speakers"):
+        response = post(gateway, speech["talk.wav"], "/api/diarization/process", **{name: 100})
+        assert response.status_code == 400, response.text
+        error = error_of(response)
+        assert error["param"] == name and "more speakers than this audio can be split into" in error["message"]
+
+
 def test_who_said_what_through_the_sdk(gateway: LiveServer, speech: dict[str, Path]) -> None:
     sdk = openai.OpenAI(base_url=f"{gateway.base_url}/v1", api_key=CLIENT_KEY, max_retries=0)
     with speech["talk.wav"].open("rb") as handle:

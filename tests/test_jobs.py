@@ -206,9 +206,11 @@ def test_decode_failure_ownership_and_listing(server: LiveServer, audio: dict[st
 
 
 def test_too_long_audio_fails_in_the_decode_stage(server: LiveServer, audio: dict[str, Path]) -> None:
+    decodes = server.state.decoding.stats()["decodes"]
     job = wait_for(server, submit(server, audio["too-long.wav"]).json()["id"], finished)
     assert job["state"] == "failed" and job["error"]["code"] == "payload_too_large"
     assert "MAX_AUDIO_SECONDS" in job["error"]["message"] and job["duration"] is None
+    assert server.state.decoding.stats()["decodes"] == decodes + 1  # jobs share the bound on decodes at once
 
 
 def test_submit_is_checked_before_anything_is_stored(server: LiveServer, audio: dict[str, Path]) -> None:
@@ -217,6 +219,9 @@ def test_submit_is_checked_before_anything_is_stored(server: LiveServer, audio: 
         ({"model": "whisper-large"}, "short.wav", 404, "model"),
         ({"num_speakers": "2"}, "short.wav", 400, "task"),
         ({"task": "both", "min_speakers": "3", "max_speakers": "2"}, "short.wav", 400, "min_speakers"),
+        ({"task": "both", "num_speakers": "256"}, "short.wav", 400, "num_speakers"),  # uint8 in pyannote
+        ({"task": "diarize", "min_speakers": "101"}, "short.wav", 400, "min_speakers"),
+        ({"task": "diarize", "max_speakers": "300"}, "short.wav", 400, "max_speakers"),
         ({}, "empty.wav", 400, "file"),
     ]
     for fields, name, status, param in cases:

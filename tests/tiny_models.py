@@ -371,3 +371,60 @@ def build_tiny_pyannote(directory: Path) -> Path:
     embedding = TinyWeSpeakerResNet()
     embedding.specifications = embedding_specifications(5.0)
     return write_pyannote_pipeline(directory, segmentation, embedding, plda_dimension=16, segmentation_step=0.5)
+
+
+LANGID_LABELS = ["de", "en", "es", "fr", "ja"]
+
+
+def build_tiny_langid(directory: Path, detects: str, labels: list[str] | None = None) -> Path:
+    """A spoken-language identification `EncDecSpeakerLabelModel` (the class of nvidia/langid_ambernet) with
+    random weights: mel features, a 1-block `ConvASREncoder`, a `SpeakerDecoder` over `labels`.
+
+    The decoder's output layer is set so that it always answers `detects`, whatever the audio: random
+    weights would pick a label by chance, and tests need to know which one the gateway must use.
+    """
+    import torch
+    from nemo.collections.asr.models import EncDecSpeakerLabelModel
+    from omegaconf import DictConfig
+
+    labels = labels or LANGID_LABELS
+    directory.mkdir(parents=True, exist_ok=True)
+    features, channels = 32, 32
+    cfg = {
+        "sample_rate": 16000,
+        "train_ds": {"manifest_filepath": None, "sample_rate": 16000, "labels": labels, "defer_setup": True},
+        "preprocessor": {**_asr_front_end(channels)["preprocessor"], "features": features},
+        "encoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASREncoder",
+            "feat_in": features,
+            "activation": "relu",
+            "conv_mask": True,
+            "jasper": [
+                {
+                    "filters": channels,
+                    "repeat": 1,
+                    "kernel": [3],
+                    "stride": [1],
+                    "dilation": [1],
+                    "dropout": 0.0,
+                    "residual": False,
+                    "separable": False,
+                }
+            ],
+        },
+        "decoder": {
+            "_target_": "nemo.collections.asr.modules.SpeakerDecoder",
+            "feat_in": channels,
+            "num_classes": len(labels),
+            "pool_mode": "xvector",
+            "emb_sizes": [16],
+        },
+    }
+    torch.manual_seed(0)
+    model = EncDecSpeakerLabelModel(cfg=DictConfig(cfg))
+    with torch.no_grad():
+        model.decoder.final.weight.zero_()
+        model.decoder.final.bias.copy_(torch.tensor([5.0 if label == detects else 0.0 for label in labels]))
+    path = directory / "tiny-langid.nemo"
+    model.save_to(str(path))
+    return path

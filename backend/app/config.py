@@ -19,7 +19,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GPU_DEFAULT_LLM = "Qwen/Qwen3-VL-30B-A3B-Instruct"
 CPU_DEFAULT_LLM = "Qwen/Qwen3-0.6B"
-MODEL_SLOTS = ("qwen", "canary", "pyannote")
+MODEL_SLOTS = ("qwen", "canary", "pyannote", "langid")
+DEFAULT_SLOTS = ("qwen", "canary", "pyannote")
+"""`langid` (spoken-language identification) is optional: served only when ENABLED_MODELS names it."""
 
 
 class SettingsError(ValueError):
@@ -107,7 +109,7 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(default_factory=default_model_cache_dir)
     frontend_dist: Path | None = None
     enabled_models: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: list(MODEL_SLOTS), description="Model slots to serve, e.g. `qwen,canary`."
+        default_factory=lambda: list(DEFAULT_SLOTS), description="Model slots to serve, e.g. `qwen,canary`."
     )
     lazy_load_models: bool = True
     lazy_load_wait_s: float = Field(
@@ -152,6 +154,28 @@ class Settings(BaseSettings):
     asr_batch_wait_ms: float = Field(10.0, ge=0, le=1000, description="How long a batch waits to fill up.")
     asr_queue_size: int = Field(256, ge=1, description="Pieces waiting per model before new requests get 429.")
     asr_window_s: float = Field(40.0, ge=5, le=600, description="Longest piece handed to the model at once.")
+    asr_batch_decode_wait_ms: float = Field(
+        250.0,
+        ge=0,
+        le=10000,
+        description="How long a batch that is not full waits, at most, for requests to the same model whose "
+        "uploads are still being decoded (counted from when each began).",
+    )
+    asr_default_language: str = Field(
+        "en",
+        pattern=r"^[a-z]{2,3}$",
+        description="Spoken language assumed when a request gives none and it cannot be detected.",
+    )
+
+    # The spoken-language identification slot (optional: add `langid` to ENABLED_MODELS).
+    langid_model_id: str = Field(
+        "nvidia/langid_ambernet",
+        description="Hub id, a .nemo file or a folder holding one (a NeMo EncDecSpeakerLabelModel).",
+    )
+    langid_revision: str | None = None
+    langid_window_s: float = Field(
+        30.0, gt=0, le=600, description="Seconds from the start of the audio that language identification listens to."
+    )
 
     # The diarization slot (pyannote.audio 4 pipelines).
     pyannote_model_id: str = Field(
@@ -170,6 +194,16 @@ class Settings(BaseSettings):
     # Audio uploads (ASR and diarization).
     max_upload_mb: float = Field(500.0, gt=0, description="Largest upload accepted (413 above).")
     max_audio_seconds: float = Field(3600.0, gt=0, description="Longest audio accepted (413 above).")
+    max_concurrent_decodes: int = Field(
+        4,
+        ge=1,
+        le=256,
+        description="Uploads decoded at once (requests and jobs together); each can take about "
+        "2 x 64 KB per second of MAX_AUDIO_SECONDS at its peak.",
+    )
+    decode_queue_size: int = Field(
+        64, ge=0, description="Requests waiting for a decode before new ones get 429 (jobs wait regardless)."
+    )
 
     @field_validator(
         "cors_origins",

@@ -12,10 +12,12 @@ from app.config import Settings
 from app.errors import AuthenticationError, PermissionDeniedError
 from app.middleware import CLIENT_STATE_KEY
 from app.services.asr_service import TranscriptionService
+from app.services.audio_io import AudioDecoding
 from app.services.auth import Authenticator, Client
 from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
+from app.services.languages import LanguageService
 from app.services.model_registry import ModelRegistry
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -29,7 +31,9 @@ class AppState:
     gpu_monitor: GPUMonitor
     authenticator: Authenticator
     rate_limiter: RateLimiter
+    decoding: AudioDecoding
     transcription: TranscriptionService
+    languages: LanguageService
     diarization: DiarizationService
     cache: dict[str, Any] = field(default_factory=dict)
     jobs: JobService = field(init=False)

@@ -21,10 +21,12 @@ from app.middleware import AccessMiddleware
 from app.openapi import install_openapi
 from app.routers import admin, audio, diarization, health, jobs, openai
 from app.services.asr_service import TranscriptionService
+from app.services.audio_io import AudioDecoding
 from app.services.auth import Authenticator
 from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
+from app.services.languages import LanguageService
 from app.services.model_registry import ModelRegistry, WrapperFactory
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -66,7 +68,9 @@ def create_app(
             gpu_monitor=monitor,
             authenticator=authenticator,
             rate_limiter=rate_limiter,
+            decoding=AudioDecoding(settings),
             transcription=TranscriptionService(settings),
+            languages=LanguageService(settings, registry),
             diarization=DiarizationService(settings),
         )
         jobs_service = app.state.gateway.jobs = JobService(app.state.gateway)
@@ -84,6 +88,7 @@ def create_app(
                 preload.cancel()
             await jobs_service.stop()
             await app.state.gateway.transcription.stop()
+            await app.state.gateway.languages.stop()
             await app.state.gateway.diarization.stop()
             await registry.shutdown()
             monitor.stop()

@@ -50,6 +50,8 @@ class BaseModelWrapper(ABC):
     """One model slot. Subclasses implement `_load` / `_unload` and the family's inference calls."""
 
     kind: str = "model"
+    listed: bool = True
+    """Shown by `/v1/models`: a model clients name on some route."""
 
     def __init__(
         self,

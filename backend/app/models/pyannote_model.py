@@ -16,6 +16,7 @@ import asyncio
 import copy
 import importlib.metadata
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,9 @@ MODEL_REF = "$model/"
 MODEL_FILE = "pytorch_model.bin"
 PLDA_FILES = ("xvec_transform.npz", "plda.npz")
 CPU_NOTE = "running on the CPU: diarization works, but far slower than on a GPU"
+# scikit-learn's KMeans, which pyannote's VBx clustering runs for a forced speaker count, refuses more
+# clusters than there are speaker embeddings (VBx does not cap the count, unlike pyannote's other clusterings).
+TOO_FEW_EMBEDDINGS = re.compile(r"n_samples=(?P<embeddings>\d+) should be >= n_clusters=(?P<clusters>\d+)")
 
 
 def resolve_pipeline_config(folder: Path) -> dict[str, Any]:
@@ -230,12 +234,23 @@ class PyannoteDiarizationModel(BaseModelWrapper):
         if len(samples) == 0:
             return Diarization([], [], [])
         waveform = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)).unsqueeze(0)
-        output = pipelines[replica](
-            {"waveform": waveform, "sample_rate": sample_rate},
-            num_speakers=options.num_speakers,
-            min_speakers=options.min_speakers,
-            max_speakers=options.max_speakers,
-        )
+        try:
+            output = pipelines[replica](
+                {"waveform": waveform, "sample_rate": sample_rate},
+                num_speakers=options.num_speakers,
+                min_speakers=options.min_speakers,
+                max_speakers=options.max_speakers,
+            )
+        except ValueError as exc:
+            found = TOO_FEW_EMBEDDINGS.search(str(exc))
+            if found is None:
+                raise
+            param = "num_speakers" if options.num_speakers is not None else "min_speakers"
+            raise InvalidRequestError(
+                f"{param}={found['clusters']} is more speakers than this audio can be split into: pyannote found "
+                f"{found['embeddings']} speaker embeddings in it; ask for fewer",
+                param=param,
+            ) from None
         turns = _turns(output.speaker_diarization, duration)
         exclusive = _turns(output.exclusive_speaker_diarization, duration)
         # Filling short gaps (the pipeline's min_duration_off) can stretch one speaker's exclusive turn over

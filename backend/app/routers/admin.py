@@ -34,6 +34,8 @@ async def status(state: StateDep) -> dict[str, Any]:
         **state.gpu_monitor.snapshot(),
         "models": state.registry.status(),
         "batching": state.transcription.stats(),
+        "language_identification": state.languages.stats(),
+        "decoding": state.decoding.stats(),
         "diarization_queues": state.diarization.stats(),
         "dependencies": state.cache["dependencies"],
         "huggingface_token": state.token_store.describe(),

@@ -11,9 +11,9 @@ from app.dependencies import Credentials, StateDep, require_client
 from app.errors import InvalidRequestError
 from app.schemas.errors import error_responses
 from app.services import speech_requests
-from app.services.speakers import DiarizeOptions
+from app.services.speakers import MAX_SPEAKERS, DiarizeOptions
 from app.services.speech_requests import Granularity, ResponseFormat
-from app.services.transcripts import TranscribeOptions, cues
+from app.services.transcripts import TranscribeRequest, cues
 
 router = APIRouter(
     tags=["audio"],
@@ -27,7 +27,14 @@ GranularityField = Annotated[list[Granularity], Form(alias="timestamp_granularit
 PromptField = Annotated[str | None, Form(description="Accepted for compatibility; Canary does not use it")]
 TemperatureField = Annotated[float, Form(ge=0, le=1, description="Accepted; decoding is greedy")]
 DiarizeField = Annotated[bool, Form(description="Label speakers in srt, vtt and verbose_json (pyannote)")]
-Speakers = Annotated[int | None, Form(ge=1)]
+Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
+LanguageField = Annotated[
+    str | None,
+    Form(
+        description="Spoken language (ISO 639-1). Without it, it is detected when a model can (the langid slot), "
+        "else ASR_DEFAULT_LANGUAGE is assumed"
+    ),
+]
 
 
 def _needs_timestamps(response_format: ResponseFormat, diarize: bool) -> bool:
@@ -40,7 +47,7 @@ async def transcriptions(
     state: StateDep,
     file: FileField,
     model: Annotated[str, Form()],
-    language: Annotated[str | None, Form()] = None,
+    language: LanguageField = None,
     prompt: PromptField = None,
     response_format: FormatField = "json",
     temperature: TemperatureField = 0.0,
@@ -58,11 +65,10 @@ async def transcriptions(
             "timestamp_granularities[] requires response_format=verbose_json", param="timestamp_granularities"
         )
     diarize = diarize or response_format == "diarized_json"
-    source = language or "en"
-    options = TranscribeOptions(source, source, timestamps=_needs_timestamps(response_format, diarize))
+    asked = TranscribeRequest(language or None, timestamps=_needs_timestamps(response_format, diarize))
     speakers = DiarizeOptions(num_speakers, min_speakers, max_speakers) if diarize else None
-    result = await speech_requests.run(request, state, file, model, options, speakers)
-    return speech_requests.openai_response(result, response_format, timestamp_granularities, "transcribe", source)
+    result = await speech_requests.run(request, state, file, model, asked, speakers)
+    return speech_requests.openai_response(result, response_format, timestamp_granularities, "transcribe")
 
 
 @router.post("/v1/audio/translations", response_model=None)
@@ -71,22 +77,16 @@ async def translations(
     state: StateDep,
     file: FileField,
     model: Annotated[str, Form()],
-    language: Annotated[str | None, Form(description="Spoken language (Canary cannot detect it)")] = None,
+    language: LanguageField = None,
     prompt: PromptField = None,
     response_format: FormatField = "json",
     temperature: TemperatureField = 0.0,
 ) -> Response:
-    if language is None:
-        raise InvalidRequestError(
-            "language (the spoken language, ISO 639-1) is required: this model cannot detect it; "
-            "with the openai SDK pass extra_body={'language': 'de'}",
-            param="language",
-        )
     if response_format == "diarized_json":
         raise InvalidRequestError("diarized_json is for transcriptions", param="response_format")
-    options = TranscribeOptions(language, "en", timestamps=_needs_timestamps(response_format, False))
-    result = await speech_requests.run(request, state, file, model, options, None)
-    return speech_requests.openai_response(result, response_format, [], "translate", "en")
+    asked = TranscribeRequest(language or None, "en", timestamps=_needs_timestamps(response_format, False))
+    result = await speech_requests.run(request, state, file, model, asked, None)
+    return speech_requests.openai_response(result, response_format, [], "translate")
 
 
 @router.post("/api/audio/transcribe")
@@ -95,8 +95,8 @@ async def transcribe(
     state: StateDep,
     file: FileField,
     model: Annotated[str, Form()] = "canary",
-    language: Annotated[str, Form()] = "en",
-    target_language: Annotated[str | None, Form()] = None,
+    language: LanguageField = None,
+    target_language: Annotated[str | None, Form(description="Translate into this language")] = None,
     timestamps: Annotated[bool, Form()] = False,
     punctuation: Annotated[bool, Form()] = True,
     diarize: Annotated[bool, Query(description="Label every segment with its speaker (pyannote)")] = False,
@@ -104,18 +104,20 @@ async def transcribe(
     min_speakers: Speakers = None,
     max_speakers: Speakers = None,
 ) -> Response:
-    options = TranscribeOptions(language, target_language or language, punctuation, timestamps or diarize)
+    asked = TranscribeRequest(language or None, target_language or None, punctuation, timestamps or diarize)
     speakers = DiarizeOptions(num_speakers, min_speakers, max_speakers) if diarize else None
-    result = await speech_requests.run(request, state, file, model, options, speakers)
+    result = await speech_requests.run(request, state, file, model, asked, speakers)
     if result is None:
         return Response(status_code=499)
-    transcript, audio = result.transcript, result.audio
-    assert transcript is not None
+    transcript, audio, options, spoken = result.transcript, result.audio, result.options, result.spoken
+    assert transcript is not None and options is not None and spoken is not None
     body: dict[str, Any] = {
         "text": transcript.text,
         "sampling_rate": audio.sample_rate,
         "duration": round(audio.duration_s, 3),
         "language": options.target_lang,
+        "source_language": spoken.code,
+        "source_language_origin": spoken.origin,
     }
     if result.diarization is not None:
         body["speakers"] = result.diarization.speakers

@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from app.dependencies import Credentials, StateDep, require_client
 from app.schemas.errors import error_responses
 from app.services import speech_requests
-from app.services.speakers import DiarizeOptions, to_rttm
-from app.services.transcripts import TranscribeOptions
+from app.services.speakers import MAX_SPEAKERS, DiarizeOptions, to_rttm
 
 router = APIRouter(
     tags=["diarization"],
@@ -20,7 +19,7 @@ router = APIRouter(
     responses=error_responses(400, 401, 404, 413, 415, 429, 503),
 )
 
-Speakers = Annotated[int | None, Form(ge=1)]
+Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 
 
 @router.post("/api/diarization/process", response_model=None)
@@ -35,7 +34,7 @@ async def process(
     response_format: Annotated[Literal["json", "rttm"], Form()] = "json",
 ) -> Response:
     options = DiarizeOptions(num_speakers, min_speakers, max_speakers)
-    result = await speech_requests.run(request, state, file, None, TranscribeOptions(), options)
+    result = await speech_requests.run(request, state, file, None, None, options)
     if result is None:
         return Response(status_code=499)
     assert result.diarization is not None

@@ -15,10 +15,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from app.dependencies import ClientDep, Credentials, StateDep
 from app.schemas.errors import error_responses
 from app.services.jobs import JobOptions, JobTask, ResultFormat
+from app.services.speakers import MAX_SPEAKERS
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=Credentials, responses=error_responses(401, 429))
 
-Speakers = Annotated[int | None, Form(ge=1)]
+Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 
 
 @router.post("", status_code=202, responses=error_responses(400, 404, 413))
@@ -28,14 +29,16 @@ async def submit(
     file: Annotated[UploadFile, File(description="The audio file (wav, flac, mp3, ogg, m4a, webm, ...)")],
     task: Annotated[JobTask, Form()],
     model: Annotated[str, Form(description="ASR model (transcribe, both)")] = "canary",
-    language: Annotated[str | None, Form(description="Spoken language, ISO 639-1")] = None,
+    language: Annotated[
+        str | None, Form(description="Spoken language, ISO 639-1 (default: detected, or ASR_DEFAULT_LANGUAGE)")
+    ] = None,
     target_language: Annotated[str | None, Form(description="Translate into this language")] = None,
     num_speakers: Speakers = None,
     min_speakers: Speakers = None,
     max_speakers: Speakers = None,
 ) -> JSONResponse:
     """Store the upload and queue the job; answers at once with `202` and the job."""
-    options = JobOptions(model, language, target_language, num_speakers, min_speakers, max_speakers)
+    options = JobOptions(model, language or None, target_language or None, num_speakers, min_speakers, max_speakers)
     job = await state.jobs.submit(client, task, options, file)
     return JSONResponse(job, status_code=202, headers={"Location": f"/api/jobs/{job['id']}"})
 

@@ -39,14 +39,14 @@ def _model_object(name: str, wrapper: BaseModelWrapper) -> dict[str, Any]:
 @router.get("/models")
 async def list_models(state: StateDep) -> dict[str, Any]:
     """Every name a client may use: each model's id, then its aliases (`qwen`, `canary`, `whisper-1`, ...)."""
-    data = [_model_object(name, w) for w in state.registry.wrappers() for name in w.served_names]
+    data = [_model_object(name, w) for w in state.registry.wrappers() if w.listed for name in w.served_names]
     return {"object": "list", "data": data}
 
 
 @router.get("/models/{model:path}", responses=error_responses(404))
 async def retrieve_model(model: str, state: StateDep) -> dict[str, Any]:
     wrapper = state.registry.find(model)
-    if wrapper is None:
+    if wrapper is None or not wrapper.listed:
         raise ModelNotFoundError(f"The model '{model}' does not exist", param="model")
     return _model_object(model, wrapper)
 

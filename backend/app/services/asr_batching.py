@@ -6,6 +6,12 @@ takes the first waiting piece, gathers up to `batch_size` pieces with the same o
 blocks and the model is never called from two threads at once. While a batch runs, new pieces
 queue up and form the next batch. A full queue answers 429 at once; a piece whose caller went
 away is dropped before it reaches the model.
+
+Work known to be coming fills batches: a request announces itself (`announce`) while its upload is
+being decoded, and withdraws when it submits its pieces or fails. A batch that is not full keeps
+waiting past `max_wait_s` while a request announced for its options (or for options not known yet)
+is on its way, but never longer than `max_announced_wait_s` after that announcement began, so a long
+decode cannot hold batches back for long. With nothing announced, nothing waits longer than before.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import asyncio
 import contextlib
 import logging
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from types import TracebackType
+from typing import Any, Generic, TypeVar
 
 from app.errors import RateLimitError
 
@@ -34,6 +42,27 @@ class _Pending(Generic[Item, Options, Result]):
     future: asyncio.Future[Result] = field(repr=False)
 
 
+class Announcement(Generic[Options]):
+    """Work on its way to a batcher: `options=None` when they are not known yet (matches every batch).
+    Withdrawn by `submit(..., announcement=...)`, by `withdraw()`, or on leaving its `with` block."""
+
+    def __init__(self, batcher: DynamicBatcher[Any, Options, Any], options: Options | None, since: float) -> None:
+        self._batcher = batcher
+        self.options = options
+        self.since = since
+
+    def withdraw(self) -> None:
+        self._batcher._withdraw(self)
+
+    def __enter__(self) -> Announcement[Options]:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.withdraw()
+
+
 class DynamicBatcher(Generic[Item, Options, Result]):
     def __init__(
         self,
@@ -42,13 +71,18 @@ class DynamicBatcher(Generic[Item, Options, Result]):
         batch_size: int,
         max_wait_s: float,
         queue_size: int,
+        max_announced_wait_s: float = 0.0,
     ) -> None:
         self.name = name
         self._run_batch = run_batch
         self.batch_size = batch_size
         self.max_wait_s = max_wait_s
-        self._queue: asyncio.Queue[_Pending[Item, Options, Result]] = asyncio.Queue(maxsize=queue_size)
-        self._held: list[_Pending[Item, Options, Result]] = []
+        self.max_announced_wait_s = max_announced_wait_s
+        self.queue_size = queue_size
+        self._pending: deque[_Pending[Item, Options, Result]] = deque()
+        self._announced: list[Announcement[Options]] = []
+        self._changed = asyncio.Event()
+        """Set when a piece arrives or an announcement is withdrawn; the worker clears it before it waits."""
         self._worker: asyncio.Task[None] | None = None
         self.batches_run = 0
         self.items_run = 0
@@ -56,23 +90,39 @@ class DynamicBatcher(Generic[Item, Options, Result]):
 
     @property
     def waiting(self) -> int:
-        return self._queue.qsize() + len(self._held)
+        return len(self._pending)
 
     def stats(self) -> dict[str, float | int]:
         return {
             "batches_run": self.batches_run,
             "items_run": self.items_run,
             "waiting": self.waiting,
-            "queue_size": self._queue.maxsize,
+            "announced": len(self._announced),
+            "queue_size": self.queue_size,
             "batch_size": self.batch_size,
         }
 
-    async def submit(self, items: list[Item], options: Options) -> list[Result]:
-        """Queue all `items` (or none: 429 when they do not fit) and wait for their results in order."""
+    def announce(self, options: Options | None) -> Announcement[Options]:
+        """Tell the batcher that a request with `options` (None: not known yet) will submit soon."""
+        announcement = Announcement(self, options, asyncio.get_running_loop().time())
+        self._announced.append(announcement)
+        return announcement
+
+    def _withdraw(self, announcement: Announcement[Options]) -> None:
+        if announcement in self._announced:
+            self._announced.remove(announcement)
+            self._changed.set()
+
+    async def submit(
+        self, items: list[Item], options: Options, announcement: Announcement[Options] | None = None
+    ) -> list[Result]:
+        """Queue all `items` (or none: 429 when they do not fit) and wait for their results in order.
+        `announcement` is withdrawn in the same step the pieces are queued."""
+        if announcement is not None:
+            announcement.withdraw()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name=f"batcher:{self.name}")
-        free = self._queue.maxsize - self._queue.qsize()
-        if len(items) > free:
+        if len(items) > self.queue_size - len(self._pending):
             wait = self._seconds_per_item * (self.waiting + len(items))
             raise RateLimitError(
                 f"'{self.name}' has {self.waiting} audio pieces waiting and no room for {len(items)} more "
@@ -84,34 +134,44 @@ class DynamicBatcher(Generic[Item, Options, Result]):
         futures: list[asyncio.Future[Result]] = []
         for item in items:
             future: asyncio.Future[Result] = loop.create_future()
-            self._queue.put_nowait(_Pending(item, options, future))
+            self._pending.append(_Pending(item, options, future))
             futures.append(future)
+        self._changed.set()
         try:
             return list(await asyncio.gather(*futures))
         finally:
             for future in futures:
                 future.cancel()
 
-    async def _next_within(self, seconds: float) -> _Pending[Item, Options, Result] | None:
-        try:
+    async def _wait_for_change(self, seconds: float | None) -> None:
+        self._changed.clear()
+        with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
-                return await self._queue.get()
-        except TimeoutError:
-            return None
+                await self._changed.wait()
+
+    def _announced_until(self, options: Options) -> float:
+        """Until when announcements still hold a batch with `options` back (-inf: none does)."""
+        return max(
+            (a.since + self.max_announced_wait_s for a in self._announced if a.options in (None, options)),
+            default=-math.inf,
+        )
 
     async def _gather_batch(self) -> list[_Pending[Item, Options, Result]]:
-        first = self._held.pop(0) if self._held else await self._queue.get()
-        batch = [first]
-        keep = [p for p in self._held if p.options == first.options][: self.batch_size - 1]
-        batch += keep
-        self._held = [p for p in self._held if p not in keep]
-        deadline = asyncio.get_running_loop().time() + self.max_wait_s
-        while len(batch) < self.batch_size:
-            remaining = deadline - asyncio.get_running_loop().time()
-            pending = await self._next_within(max(0.0, remaining))
-            if pending is None:
+        """The oldest waiting piece and up to `batch_size - 1` later ones with its options, once the batch
+        is full, or `max_wait_s` has passed and no announced request for these options is still coming."""
+        while not self._pending:
+            await self._wait_for_change(None)
+        options = self._pending[0].options
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.max_wait_s
+        while True:
+            batch = [p for p in self._pending if p.options == options][: self.batch_size]
+            remaining = max(deadline, self._announced_until(options)) - loop.time()
+            if len(batch) == self.batch_size or remaining <= 0:
                 break
-            (batch if pending.options == first.options else self._held).append(pending)
+            await self._wait_for_change(remaining)
+        taken = {id(p) for p in batch}
+        self._pending = deque(p for p in self._pending if id(p) not in taken)
         return batch
 
     async def _work(self) -> None:
@@ -142,11 +202,6 @@ class DynamicBatcher(Generic[Item, Options, Result]):
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
-        for pending in self._drain():
-            pending.future.cancel()
-
-    def _drain(self) -> list[_Pending[Item, Options, Result]]:
-        drained, self._held = self._held, []
-        while not self._queue.empty():
-            drained.append(self._queue.get_nowait())
-        return drained
+        while self._pending:
+            self._pending.popleft().future.cancel()
+        self._announced.clear()

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.config import Settings
 from app.models.base import BaseModelWrapper
-from app.services.asr_batching import DynamicBatcher
+from app.services.asr_batching import Announcement, DynamicBatcher
 from app.services.audio_chunking import split_for_model
 from app.services.audio_io import DecodedAudio
 from app.services.transcripts import TranscribeOptions, Transcript, join_pieces
@@ -26,14 +26,24 @@ class TranscriptionService:
                 batch_size=settings.asr_batch_size,
                 max_wait_s=settings.asr_batch_wait_ms / 1000,
                 queue_size=settings.asr_queue_size,
+                max_announced_wait_s=settings.asr_batch_decode_wait_ms / 1000,
             )
         return self._batchers[wrapper.key]
 
+    def announce(self, wrapper: BaseModelWrapper, options: TranscribeOptions | None) -> Announcement[TranscribeOptions]:
+        """A request for `wrapper` on its way (its upload is being decoded): batches with its options wait
+        for it a little (`ASR_BATCH_DECODE_WAIT_MS`). `options=None` when its language is not known yet."""
+        return self.batcher(wrapper).announce(options)
+
     async def transcribe(
-        self, wrapper: BaseModelWrapper, audio: DecodedAudio, options: TranscribeOptions
+        self,
+        wrapper: BaseModelWrapper,
+        audio: DecodedAudio,
+        options: TranscribeOptions,
+        announcement: Announcement[TranscribeOptions] | None = None,
     ) -> Transcript:
         pieces = split_for_model(audio.samples, audio.sample_rate, self.settings.asr_window_s)
-        results = await self.batcher(wrapper).submit([piece for _, piece in pieces], options)
+        results = await self.batcher(wrapper).submit([piece for _, piece in pieces], options, announcement)
         return join_pieces([result.shifted(offset) for (offset, _), result in zip(pieces, results, strict=True)])
 
     def stats(self) -> dict[str, dict[str, float | int]]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.config import Settings
-from app.errors import RateLimitError
+from app.errors import GatewayError, RateLimitError
 from app.services.audio_io import DecodedAudio
 from app.services.speakers import Diarization, DiarizeOptions
 
@@ -116,7 +116,8 @@ class _ModelQueue:
                     self._executor, self.wrapper.diarize, audio.samples, audio.sample_rate, job.options, replica
                 )
             except Exception as exc:
-                logger.exception("diarizing %.1f s of audio on %s failed", audio.duration_s, self.wrapper.key)
+                if not isinstance(exc, GatewayError):  # a GatewayError is the caller's to answer (a 400)
+                    logger.exception("diarizing %.1f s of audio on %s failed", audio.duration_s, self.wrapper.key)
                 if not job.future.done():
                     job.future.set_exception(exc)
             else:

@@ -40,8 +40,9 @@ from app.errors import (
 )
 from app.models.base import BaseModelWrapper, ModelState, describe_error
 from app.services.audio_chunking import split_for_model
-from app.services.audio_io import DecodedAudio, decode_audio, save_upload
+from app.services.audio_io import DecodedAudio, save_upload
 from app.services.auth import Client
+from app.services.languages import SpokenLanguage, check_language
 from app.services.speakers import (
     Diarization,
     DiarizeOptions,
@@ -52,11 +53,12 @@ from app.services.speakers import (
     labelled_cues,
     to_rttm,
 )
-from app.services.speech_requests import DIARIZATION_MODEL, check_language, check_speaker_counts, verbose_segments
+from app.services.speech_requests import DIARIZATION_MODEL, check_speaker_counts, verbose_segments
 from app.services.tasks import together
 from app.services.transcripts import (
     TimedText,
     TranscribeOptions,
+    TranscribeRequest,
     Transcript,
     cues,
     join_pieces,
@@ -85,6 +87,7 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "both": get_args(ResultFormat),
 }
 RESTART_REASON = "the server restarted while the job was running"
+LANGUAGE_FIELDS = ("language", "source_language", "source_language_origin")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
@@ -134,17 +137,21 @@ class JobOptions:
     min_speakers: int | None = None
     max_speakers: int | None = None
 
-    def transcribe(self) -> TranscribeOptions:
+    def transcribe(self) -> TranscribeRequest:
         # Timestamps always: the result is rendered later, as subtitles or speaker segments too.
-        target = self.target_language or self.language
-        return TranscribeOptions(source_lang=self.language, target_lang=target, timestamps=True)
+        return TranscribeRequest(self.language, self.target_language, timestamps=True)
 
     def diarize(self) -> DiarizeOptions:
         return DiarizeOptions(self.num_speakers, self.min_speakers, self.max_speakers)
 
-    @property
-    def output_language(self) -> str:
-        return self.target_language or self.language or "en"
+
+@dataclass(frozen=True, slots=True)
+class Transcribed:
+    """A job's transcript with the options it was made with and how its spoken language was chosen."""
+
+    transcript: Transcript
+    options: TranscribeOptions
+    spoken: SpokenLanguage
 
 
 @dataclass(slots=True)
@@ -507,7 +514,7 @@ class JobService:
 
     async def _work(self, job: Job) -> None:
         async with self._stage(job, "decode"):
-            audio = await asyncio.to_thread(decode_audio, self._input(job), max_seconds=self.settings.max_audio_seconds)
+            audio = await self._gateway.decoding.decode(self._input(job), wait_unbounded=True)
             job.duration_s = audio.duration_s
         parts: list[Awaitable[Any]] = []
         if "asr" in job.stages:
@@ -515,10 +522,10 @@ class JobService:
         if "diarization" in job.stages:
             parts.append(self._diarize(job, audio))
         outcomes = await together(*parts)
-        transcript = outcomes.pop(0) if "asr" in job.stages else None
+        transcribed = outcomes.pop(0) if "asr" in job.stages else None
         diarization = outcomes.pop(0) if "diarization" in job.stages else None
         async with self._stage(job, "merge"):
-            body = result_body(job, audio.duration_s, transcript, diarization)
+            body = result_body(job, audio.duration_s, transcribed, diarization)
             await asyncio.to_thread(_write_json, self._folder(job) / "result.json", body)
 
     async def _loaded(self, name: str, kind: str) -> BaseModelWrapper:
@@ -553,20 +560,39 @@ class JobService:
                     retry = float(exc.headers["Retry-After"])
             await asyncio.sleep(retry)
 
-    async def _transcribe(self, job: Job, audio: DecodedAudio) -> Transcript:
+    async def _spoken_language(
+        self, wrapper: BaseModelWrapper, audio: DecodedAudio, given: str | None
+    ) -> SpokenLanguage:
+        """The job's language if given (checked now: the model may not have been loaded at submission),
+        else detected (the langid slot is loaded for it like any model a job needs), else the default."""
+        languages = self._gateway.languages
+        check_language(given, "language", wrapper.runtime.server)
+        if given is not None:
+            return SpokenLanguage(given)
+        identifier = languages.identifier(wrapper)
+        if identifier is None:
+            return languages.default(wrapper)
+        if identifier is not wrapper:
+            identifier = await self._loaded(identifier.key, identifier.kind)
+        return await self._in_turn(identifier, partial(languages.identify, identifier, audio, wrapper))
+
+    async def _transcribe(self, job: Job, audio: DecodedAudio) -> Transcribed:
         settings = self.settings
-        options = job.options.transcribe()
         pieces = split_for_model(audio.samples, audio.sample_rate, settings.asr_window_s)
         group = min(settings.asr_batch_size, settings.asr_queue_size)  # a group must fit in the queue
         done: list[Transcript] = []
         async with self._stage(job, "asr"):
             wrapper = await self._loaded(job.options.model, "asr")
+            check_language(job.options.target_language, "target_language", wrapper.runtime.server)
+            spoken = await self._spoken_language(wrapper, audio, job.options.language)
+            options = job.options.transcribe().options(spoken.code)
             batcher = self._gateway.transcription.batcher(wrapper)
             for start in range(0, len(pieces), group):
                 chunk = [piece for _, piece in pieces[start : start + group]]
                 done += await self._in_turn(wrapper, partial(batcher.submit, chunk, options))
                 await self._progress(job, "asr", len(done) / len(pieces))
-        return join_pieces([t.shifted(offset) for (offset, _), t in zip(pieces, done, strict=True)])
+        transcript = join_pieces([t.shifted(offset) for (offset, _), t in zip(pieces, done, strict=True)])
+        return Transcribed(transcript, options, spoken)
 
     async def _diarize(self, job: Job, audio: DecodedAudio) -> Diarization:
         async with self._stage(job, "diarization"):
@@ -585,14 +611,21 @@ def _turns(turns: list[SpeakerTurn]) -> list[dict[str, Any]]:
 
 
 def result_body(
-    job: Job, duration_s: float, transcript: Transcript | None, diarization: Diarization | None
+    job: Job,
+    duration_s: float,
+    transcribed: Transcribed | None,
+    diarization: Diarization | None,
 ) -> dict[str, Any]:
-    """What `result.json` holds: the transcript, the turns and, for `both`, the speaker segments."""
+    """What `result.json` holds: the transcript with its languages (output, spoken, and whether the spoken
+    one was given, detected or the default), the turns and, for `both`, the speaker segments."""
     body: dict[str, Any] = {"task": job.task, "duration": duration_s}
-    if transcript is not None:
-        options = job.options
-        body["language"] = options.output_language
-        body["translated"] = options.target_language not in (None, options.language or "en")
+    transcript = None
+    if transcribed is not None:
+        transcript, options, spoken = transcribed.transcript, transcribed.options, transcribed.spoken
+        body["language"] = options.target_lang
+        body["source_language"] = spoken.code
+        body["source_language_origin"] = spoken.origin
+        body["translated"] = options.target_lang != options.source_lang
         body["transcript"] = {
             "text": transcript.text,
             "words": _timed(transcript.words),
@@ -629,8 +662,8 @@ def render(body: dict[str, Any], response_format: ResultFormat, file_id: str) ->
         stored["text"], [TimedText(**w) for w in stored["words"]], [TimedText(**s) for s in stored["segments"]]
     )
     speakers = [SpeakerSegment(**s) for s in body["speaker_segments"]] if "speaker_segments" in body else None
-    if response_format == "json":
-        return {"text": transcript.text}
+    if response_format == "json":  # with the languages used (results stored before they were kept have none)
+        return {"text": transcript.text, **{k: body[k] for k in LANGUAGE_FIELDS if k in body}}
     if response_format == "text":
         return transcript.text
     if response_format == "rttm":

@@ -19,12 +19,14 @@ KIND_DESCRIPTIONS = {
     "asr": "a speech-to-text model, served by /v1/audio/transcriptions, /v1/audio/translations and "
     "/api/audio/transcribe",
     "diarization": "a speaker diarization model, served by /api/diarization/process and diarize=true",
+    "langid": "a spoken-language identification model, which the speech routes use when a request gives no language",
 }
 WrapperFactory = Callable[[Settings, Callable[[], str | None]], BaseModelWrapper]
 
 
 def default_factories() -> dict[str, WrapperFactory]:
     from app.models.canary import CanaryASRModel
+    from app.models.langid import LanguageIdModel
     from app.models.pyannote_model import PyannoteDiarizationModel
     from app.models.qwen import QwenModel
 
@@ -32,6 +34,7 @@ def default_factories() -> dict[str, WrapperFactory]:
         "qwen": lambda settings, token: QwenModel(settings, token),
         "canary": lambda settings, token: CanaryASRModel(settings, token),
         "pyannote": lambda settings, token: PyannoteDiarizationModel(settings, token),
+        "langid": lambda settings, token: LanguageIdModel(settings, token),
     }
 
 

@@ -15,6 +15,11 @@ from typing import Any
 
 from app.services.transcripts import TimedText, Transcript
 
+MAX_SPEAKERS = 100
+"""The most speakers a request may ask for (`num_speakers`, `min_speakers`, `max_speakers`). pyannote keeps
+cluster ids in an int8 and speaker counts in a uint8: above 127 clusters it mislabels speakers, and a count
+of 256 or more fails inside the pipeline."""
+
 
 @dataclass(frozen=True, slots=True)
 class DiarizeOptions:

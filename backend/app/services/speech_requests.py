@@ -12,7 +12,8 @@ from fastapi import Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.errors import InvalidRequestError
-from app.services.audio_io import DecodedAudio, read_upload
+from app.services.audio_io import DecodedAudio
+from app.services.languages import SpokenLanguage, check_language
 from app.services.speakers import (
     Diarization,
     DiarizeOptions,
@@ -26,6 +27,7 @@ from app.services.tasks import together, until_disconnected
 from app.services.transcripts import (
     TimedText,
     TranscribeOptions,
+    TranscribeRequest,
     Transcript,
     cues,
     to_srt,
@@ -35,6 +37,7 @@ from app.services.transcripts import (
 
 if TYPE_CHECKING:
     from app.dependencies import AppState
+    from app.models.base import BaseModelWrapper
 
 ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
 Granularity = Literal["word", "segment"]
@@ -46,6 +49,9 @@ class SpeechResult:
     audio: DecodedAudio
     transcript: Transcript | None = None
     diarization: Diarization | None = None
+    spoken: SpokenLanguage | None = None
+    """The spoken language the transcription used (given, detected or the default)."""
+    options: TranscribeOptions | None = None
 
     def speaker_segments(self) -> list[SpeakerSegment]:
         assert self.transcript is not None and self.diarization is not None
@@ -60,15 +66,21 @@ def check_speaker_counts(options: DiarizeOptions) -> None:
         raise InvalidRequestError("give num_speakers, or min_speakers/max_speakers, not both", param="num_speakers")
 
 
-def check_language(code: str | None, param: str, server: dict[str, Any]) -> None:
-    known = server.get("languages")
-    if code is None or not known:
-        return  # models without language prompts (CTC, RNNT) ignore it
-    if code not in known:
-        raise InvalidRequestError(
-            f"{param} '{code}' is not supported by this model; use an ISO 639-1 code among: {', '.join(known)}",
-            param=param,
-        )
+async def _settle_language(
+    stack: AsyncExitStack, state: AppState, asr: BaseModelWrapper, asked: TranscribeRequest
+) -> tuple[SpokenLanguage | None, BaseModelWrapper | None]:
+    """The spoken language when it is known before decoding (given, or the default), else the model
+    that will detect it, held for this request. Given languages are checked against the model first."""
+    check_language(asked.language, "language", asr.runtime.server)
+    check_language(asked.target_language, "target_language", asr.runtime.server)
+    if asked.language is not None:
+        return SpokenLanguage(asked.language), None
+    identifier = state.languages.identifier(asr)
+    if identifier is None:
+        return state.languages.default(asr), None
+    if identifier is not asr:
+        await stack.enter_async_context(state.registry.acquire(identifier.key, identifier.kind))
+    return None, identifier
 
 
 async def run(
@@ -76,50 +88,54 @@ async def run(
     state: AppState,
     file: UploadFile,
     asr_model: str | None,
-    options: TranscribeOptions,
+    asked: TranscribeRequest | None,
     diarize: DiarizeOptions | None,
 ) -> SpeechResult | None:
-    """Transcribe and/or diarize one upload; None when the client left before the end."""
-    settings = state.settings
+    """Transcribe (`asr_model` and `asked` both given) and/or diarize one upload; None when the client
+    left before the end."""
     if diarize is not None:
         check_speaker_counts(diarize)
 
     async def work() -> SpeechResult:
         async with AsyncExitStack() as stack:
-            asr = None
-            if asr_model is not None:
+            asr = spoken = identifier = announcement = options = None
+            if asr_model is not None and asked is not None:
                 asr = await stack.enter_async_context(state.registry.acquire(asr_model, "asr"))
-                check_language(options.source_lang, "language", asr.runtime.server)
-                check_language(options.target_lang, "target_language", asr.runtime.server)
+                spoken, identifier = await _settle_language(stack, state, asr, asked)
             diarizer = None
             if diarize is not None:
                 diarizer = await stack.enter_async_context(state.registry.acquire(DIARIZATION_MODEL, "diarization"))
-            audio = await read_upload(
-                file, max_upload_mb=settings.max_upload_mb, max_audio_seconds=settings.max_audio_seconds
-            )
+            if asr is not None and asked is not None:
+                # Batches with these options (any, while the language is unknown) wait for this upload.
+                expected = asked.options(spoken.code) if spoken is not None else None
+                announcement = stack.enter_context(state.transcription.announce(asr, expected))
+            audio = await state.decoding.read_upload(file)
             work: list[Awaitable[Any]] = []
-            if asr is not None:
-                work.append(state.transcription.transcribe(asr, audio, options))
+            if asr is not None and asked is not None:
+                if identifier is not None:
+                    spoken = await state.languages.identify(identifier, audio, asr)
+                assert spoken is not None
+                options = asked.options(spoken.code)
+                work.append(state.transcription.transcribe(asr, audio, options, announcement))
             if diarizer is not None:
                 work.append(state.diarization.diarize(diarizer, audio, diarize))
             results = await together(*work)
             transcript = results.pop(0) if asr is not None else None
-            return SpeechResult(audio, transcript, results.pop(0) if diarizer is not None else None)
+            diarization = results.pop(0) if diarizer is not None else None
+            return SpeechResult(audio, transcript, diarization, spoken, options)
 
     return await until_disconnected(request, work())
 
 
 def openai_response(
-    result: SpeechResult | None,
-    response_format: ResponseFormat,
-    granularities: list[Granularity],
-    task: str,
-    language: str,
+    result: SpeechResult | None, response_format: ResponseFormat, granularities: list[Granularity], task: str
 ) -> Response:
+    """The OpenAI formats; `verbose_json` names the output language (the spoken one, or English for
+    translations, as OpenAI's spec says)."""
     if result is None:
         return Response(status_code=499)
-    transcript, duration = result.transcript, result.audio.duration_s
-    assert transcript is not None
+    transcript, duration, options = result.transcript, result.audio.duration_s, result.options
+    assert transcript is not None and options is not None and options.target_lang is not None
     speakers = result.speaker_segments() if result.diarization is not None else None
     if response_format == "json":
         return JSONResponse({"text": transcript.text})
@@ -132,7 +148,9 @@ def openai_response(
         items = labelled_cues(speakers) if speakers is not None else cues(transcript, duration)
         return PlainTextResponse(to_srt(items) if response_format == "srt" else to_vtt(items))
     wanted = granularities or ["segment"]
-    body = verbose_json(transcript, task=task, language=language, duration_s=duration, words="word" in wanted)
+    body = verbose_json(
+        transcript, task=task, language=options.target_lang, duration_s=duration, words="word" in wanted
+    )
     if "segment" in wanted:
         body["segments"] = verbose_segments(transcript, duration, speakers)
     return JSONResponse(body)

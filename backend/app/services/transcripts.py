@@ -17,6 +17,21 @@ class TranscribeOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class TranscribeRequest:
+    """What a client asks before the spoken language is settled (it may be detected from the audio)."""
+
+    language: str | None = None
+    """The spoken language; None: detect it, or assume ASR_DEFAULT_LANGUAGE (`services.languages`)."""
+    target_language: str | None = None
+    """The output language; None: the spoken one (no translation)."""
+    punctuation: bool = True
+    timestamps: bool = False
+
+    def options(self, spoken: str) -> TranscribeOptions:
+        return TranscribeOptions(spoken, self.target_language or spoken, self.punctuation, self.timestamps)
+
+
+@dataclass(frozen=True, slots=True)
 class TimedText:
     """A word or a segment, times in seconds from the start of the audio."""
 

@@ -1,0 +1,62 @@
+"""Peak memory of `decode_audio`, measured in a process of its own (run by tests/test_audio_io.py, and by hand):
+
+    PYTHONPATH=backend:. python -m tests.decode_memory WARM_UP_FILE MAX_SECONDS FILE [FILE ...]
+
+After one warm-up decode (a file that goes through FFmpeg, which loads its libraries), each FILE is decoded
+with `max_seconds=MAX_SECONDS`. Before each, the kernel's peak-RSS mark is reset (`5` written to
+`/proc/self/clear_refs`); after it, `VmHWM` is the highest RSS reached during that decode. One JSON line
+per file: `file`, `outcome` (`decoded N s`, or the status and message of the refusal), `seconds` (wall),
+`packets` (compressed packets sent to FFmpeg's decoder), `rss_before` and `peak` (bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def main() -> None:
+    from torchcodec.decoders import AudioPacketDecoder
+
+    from app.errors import GatewayError
+    from app.services.audio_io import decode_audio
+
+    warm_up, max_seconds, *files = sys.argv[1:]
+    packets = 0
+    real_decode = AudioPacketDecoder.decode
+
+    def counted(self: AudioPacketDecoder, packet: object) -> object:
+        nonlocal packets
+        packets += 1
+        return real_decode(self, packet)
+
+    AudioPacketDecoder.decode = counted  # type: ignore[method-assign]
+    decode_audio(Path(warm_up))
+    for name in files:
+        packets = 0
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _status_kib("VmRSS")
+        started = time.perf_counter()
+        try:
+            audio = decode_audio(Path(name), max_seconds=float(max_seconds))
+            outcome = f"decoded {audio.duration_s:g} s"
+        except GatewayError as exc:
+            outcome = f"{exc.status_code}: {exc.message}"
+        seconds = time.perf_counter() - started
+        peak = _status_kib("VmHWM")
+        report = {"file": name, "outcome": outcome, "seconds": round(seconds, 4), "packets": packets}
+        print(json.dumps({**report, "rss_before": before * 1024, "peak": peak * 1024}), flush=True)
+        audio = None  # the next file starts from the same baseline
+
+
+if __name__ == "__main__":
+    main()
