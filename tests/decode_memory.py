@@ -6,7 +6,7 @@ After one warm-up decode (a file that goes through FFmpeg, which loads its libra
 with `max_seconds=MAX_SECONDS`. Before each, the kernel's peak-RSS mark is reset (`5` written to
 `/proc/self/clear_refs`); after it, `VmHWM` is the highest RSS reached during that decode. One JSON line
 per file: `file`, `outcome` (`decoded N s`, or the status and message of the refusal), `seconds` (wall),
-`packets` (compressed packets sent to FFmpeg's decoder), `rss_before` and `peak` (bytes).
+`decoded_s` (seconds of audio FFmpeg was asked to decode), `rss_before` and `peak` (bytes).
 """
 
 from __future__ import annotations
@@ -25,24 +25,25 @@ def _status_kib(field: str) -> int:
 
 
 def main() -> None:
-    from torchcodec.decoders import AudioPacketDecoder
+    from torchcodec.decoders import AudioDecoder
 
     from app.errors import GatewayError
     from app.services.audio_io import decode_audio
 
     warm_up, max_seconds, *files = sys.argv[1:]
-    packets = 0
-    real_decode = AudioPacketDecoder.decode
+    decoded_s = 0.0
+    real_range = AudioDecoder.get_samples_played_in_range
 
-    def counted(self: AudioPacketDecoder, packet: object) -> object:
-        nonlocal packets
-        packets += 1
-        return real_decode(self, packet)
+    def counted(self: AudioDecoder, start_seconds: float = 0.0, stop_seconds: float | None = None) -> object:
+        nonlocal decoded_s
+        samples = real_range(self, start_seconds, stop_seconds)
+        decoded_s += samples.data.shape[-1] / samples.sample_rate
+        return samples
 
-    AudioPacketDecoder.decode = counted  # type: ignore[method-assign]
+    AudioDecoder.get_samples_played_in_range = counted  # type: ignore[method-assign]
     decode_audio(Path(warm_up))
     for name in files:
-        packets = 0
+        decoded_s = 0.0
         Path("/proc/self/clear_refs").write_text("5")
         before = _status_kib("VmRSS")
         started = time.perf_counter()
@@ -53,7 +54,7 @@ def main() -> None:
             outcome = f"{exc.status_code}: {exc.message}"
         seconds = time.perf_counter() - started
         peak = _status_kib("VmHWM")
-        report = {"file": name, "outcome": outcome, "seconds": round(seconds, 4), "packets": packets}
+        report = {"file": name, "outcome": outcome, "seconds": round(seconds, 4), "decoded_s": round(decoded_s, 3)}
         print(json.dumps({**report, "rss_before": before * 1024, "peak": peak * 1024}), flush=True)
         audio = None  # the next file starts from the same baseline
 

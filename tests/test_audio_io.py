@@ -271,29 +271,30 @@ def lying_flac(source: Path, target: Path, claimed_s: float) -> Path:
     return target
 
 
-class PacketCounter:
-    """Counts the compressed packets torchcodec's decoder is given, and the samples they decode to."""
+class DecodeCounter:
+    """Counts the seconds of audio torchcodec's decoder is asked for, and returns."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from torchcodec.decoders import AudioPacketDecoder
+        from torchcodec.decoders import AudioDecoder
 
-        self.packets = 0
-        real_decode = AudioPacketDecoder.decode
+        self.decoded_s = 0.0
+        real_range = AudioDecoder.get_samples_played_in_range
 
-        def decode(decoder: AudioPacketDecoder, packet: Any) -> list:
-            self.packets += 1
-            return real_decode(decoder, packet)
+        def counted(decoder: AudioDecoder, start_seconds: float = 0.0, stop_seconds: float | None = None) -> Any:
+            samples = real_range(decoder, start_seconds, stop_seconds)
+            self.decoded_s += samples.data.shape[-1] / samples.sample_rate
+            return samples
 
-        monkeypatch.setattr(AudioPacketDecoder, "decode", decode)
+        monkeypatch.setattr(AudioDecoder, "get_samples_played_in_range", counted)
 
 
 def test_a_header_declaring_too_long_audio_is_refused_before_decoding(
     audio_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counter = PacketCounter(monkeypatch)
+    counter = DecodeCounter(monkeypatch)
     with pytest.raises(PayloadTooLargeError, match=r"lasts 2\.6 s; this server accepts at most 0\.5 s"):
         decode_audio(audio_files["mp3.mp3"], max_seconds=0.5)
-    assert counter.packets == 0
+    assert counter.decoded_s == 0
 
 
 @pytest.mark.parametrize("name", ["lying.flac", "stream.webm"])
@@ -313,13 +314,15 @@ def test_decoding_stops_past_the_limit_whatever_the_header(
         kept.append(buffer.size)
 
     monkeypatch.setattr(audio_io._MonoBuffer, "append", append)
-    counter = PacketCounter(monkeypatch)
+    counter = DecodeCounter(monkeypatch)
     with pytest.raises(PayloadTooLargeError, match=r"lasts more than 0\.5 s"):
         decode_audio(path, max_seconds=0.5)
-    assert kept[-1] == 1.5 * 16000  # the limit and STOP_MARGIN_S, not a sample more
-    stopped = counter.packets
+    # The limit and STOP_MARGIN_S, not a sample more (the resampler's delay may take a few ms off).
+    assert 1.49 * 16000 <= kept[-1] <= 1.5 * 16000
+    stopped = counter.decoded_s
+    assert stopped <= 1.5
     decode_audio(path)
-    assert 0 < stopped < counter.packets - stopped  # decoding stopped there, long before the end
+    assert counter.decoded_s - stopped >= 2.4  # the whole file (2.5 s) is longer: decoding stopped at the limit
 
 
 def test_a_header_that_overstates_the_length_holds_no_memory_for_it(
@@ -367,7 +370,7 @@ def test_peak_memory_of_a_decode_is_bounded(audio_files: dict[str, Path], bombs:
     assert allowed["growth"] <= 2 * pcm + constant, allowed
     # The header says 620 s: refused before a single packet is decoded, at almost no cost.
     assert declared["outcome"].startswith("413: the audio lasts 620.0 s; this server accepts at most 600 s")
-    assert declared["packets"] == 0 and declared["growth"] <= 4 * 2**20, declared
+    assert declared["decoded_s"] == 0 and declared["growth"] <= 4 * 2**20, declared
     assert declared["seconds"] < allowed["seconds"] / 2, (declared, allowed)
     # The header says 10 s: decoded up to 601 s, then refused, within the same bound.
     assert lying["outcome"].startswith("413: the audio lasts more than 600 s")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import math
 import os
 import re
@@ -17,7 +16,6 @@ import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +30,9 @@ CHUNK_BYTES = 1 << 20
 STOP_MARGIN_S = 1.0
 """Decoding stops this far past MAX_AUDIO_SECONDS; a header declaring more is refused before decoding."""
 RECENT_DECODES = 20
-_AVERROR_EAGAIN = -errno.EAGAIN
-_AVERROR_EOF = -0x20464F45  # FFmpeg's FFERRTAG("E", "O", "F", " ")
-_FFMPEG_ERRORS = {-0x41444E49: "Invalid data found when processing input"}  # AVERROR_INVALIDDATA
+WINDOW_S = 60.0
+"""Audio decoded per call: about 4 MB of extra samples at 16 kHz, and few enough calls to cost nothing."""
+NO_FRAMES = "No audio frames were decoded"
 WAV_INTEGER_FORMATS = frozenset({"u8", "s16", "s32"})
 """Sample formats torchcodec 0.17's WavDecoder reads exactly (24-bit shows as s32); it misreads float WAV."""
 UNKNOWN_LENGTH_S = 60.0
@@ -146,65 +144,32 @@ class _MonoBuffer:
         return samples.copy() if len(self.array) - self.size > self.size // 4 else samples
 
 
-@cache
-def _strict_packet_decoder() -> type:
-    """torchcodec's `AudioPacketDecoder`, except that a frame FFmpeg fails to decode (a damaged FLAC frame)
-    raises, as torchcodec's `AudioDecoder` does, instead of being skipped without a word (torchcodec 0.17's
-    low-level API drops the receive error). It reads the decoder's frames with the same private op."""
-    from torchcodec._core.ops import _blocks_audio_packet_decoder_receive_frame
-    from torchcodec.decoders import AudioPacketDecoder, RawAudioSamples
-
-    class StrictAudioPacketDecoder(AudioPacketDecoder):
-        def _receive_ready_frames(self) -> list[RawAudioSamples]:
-            frames = []
-            while True:
-                data, status, pts, duration, rate, _ = _blocks_audio_packet_decoder_receive_frame(self._handle)
-                if status in (_AVERROR_EAGAIN, _AVERROR_EOF):
-                    return frames
-                if status != 0:
-                    reason = _FFMPEG_ERRORS.get(status, f"FFmpeg error {status}")
-                    raise RuntimeError(f"Could not receive frame from decoder: {reason}")
-                frames.append(RawAudioSamples(data, rate, pts, duration, self._generation or 0))
-
-    return StrictAudioPacketDecoder
-
-
 def _decode_to_mono(path: Path, target_rate: int, max_seconds: float | None) -> tuple[np.ndarray, Any, float | None]:
     """The samples (stopping `STOP_MARGIN_S` past `max_seconds`), the stream's header, and the duration
-    it declares. Packet by packet: FFmpeg downmixes and resamples each frame, which goes straight into
-    the output array (torchcodec's AudioDecoder would keep every frame until one final concatenation)."""
-    from torchcodec.decoders import AudioConverter, Demuxer
+    it declares. FFmpeg downmixes and resamples while it decodes; the audio is taken `WINDOW_S` at a time
+    and copied into the output array, so no more than one window of extra samples ever exists
+    (`get_all_samples` would keep every frame until one final concatenation: twice the audio)."""
+    from torchcodec.decoders import AudioDecoder
 
-    demuxer = Demuxer(path, streams="audio")
-    stream = demuxer.streams[0]
-    header = stream.metadata
-    declared = header.duration_seconds_from_header or demuxer.metadata.duration_seconds_from_header
+    decoder = AudioDecoder(path, sample_rate=target_rate, num_channels=1)
+    header = decoder.metadata
+    declared = header.duration_seconds_from_header
     if max_seconds is not None and declared is not None and declared > max_seconds + STOP_MARGIN_S:
         raise _too_long(f"{declared:.1f} s", max_seconds)
-    limit = None if max_seconds is None else round((max_seconds + STOP_MARGIN_S) * target_rate)
+    end_s = None if max_seconds is None else max_seconds + STOP_MARGIN_S
+    limit = None if end_s is None else round(end_s * target_rate)
     buffer = _MonoBuffer(round(((declared or UNKNOWN_LENGTH_S) + 1.0) * target_rate), limit)
-    decoder = _strict_packet_decoder()._from_stream(stream, "cpu")
-    converter = AudioConverter(sample_rate=target_rate, num_channels=1)
-    converted = False
-
-    def add(raw: Any) -> None:
-        nonlocal converted
-        converted = True
-        chunk = converter.convert(raw)
-        samples = chunk.data[0].numpy()
-        if chunk.pts_seconds < 0:  # the codec's priming before time 0: dropped, as AudioDecoder does
-            samples = samples[min(len(samples), round(-chunk.pts_seconds * target_rate)) :]
-        buffer.append(samples)
-
-    for packet in demuxer:  # the packets of `stream` only
-        for raw in decoder.decode(packet):
-            add(raw)
-        if buffer.full:
-            return buffer.samples(), header, declared
-    for raw in decoder.drain():
-        add(raw)
-    if converted:
-        buffer.append(converter.drain().data[0].numpy())
+    start = 0.0
+    while not buffer.full and (end_s is None or start < end_s):
+        stop = start + WINDOW_S if end_s is None else min(start + WINDOW_S, end_s)
+        try:
+            window = decoder.get_samples_played_in_range(start, stop)
+        except RuntimeError as exc:
+            if NO_FRAMES in str(exc):
+                break  # past the last frame: the end of the audio (or a file with none)
+            raise
+        buffer.append(window.data[0].numpy())
+        start = stop
     return buffer.samples(), header, declared
 
 
