@@ -354,7 +354,7 @@ def test_completion_prompts_are_tokenized_off_the_event_loop(
 
     monkeypatch.setattr(builder, "_encode_batch", held)
     results: list[Any] = []
-    body = {"model": "qwen", "prompt": ["Hello", "Bonjour " * 300, "Hi"], "max_tokens": 1}
+    body = {"model": "qwen", "prompt": ["Hello", "Bonjour " * 600, "Hi"], "max_tokens": 1}
     with gateway.client(CLIENT_KEY) as http:
         thread = threading.Thread(target=lambda: results.append(http.post("/v1/completions", json=body)))
         thread.start()

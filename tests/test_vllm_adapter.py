@@ -450,7 +450,7 @@ def test_health_answers_while_a_chat_prompt_is_templated(
 ) -> None:
     fake = FakeAsyncLLM()
     server = start(fake)
-    body = {"model": MODEL, "messages": [{"role": "user", "content": "Hello! " * 200}], "max_tokens": 20}
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "Hello! " * 1000}], "max_tokens": 20}
     response = assert_health_answers_while_templating(server, body, monkeypatch)
     assert response.json()["choices"][0]["message"]["content"] == TEXT
     prompt, _, _ = fake.requests[-1]

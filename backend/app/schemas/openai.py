@@ -35,7 +35,7 @@ class OpenAIBody(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _null_means_default(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or None not in data.values():
             return data
         fields = cls.model_fields
         return {k: v for k, v in data.items() if v is not None or k not in fields or fields[k].is_required()}

@@ -119,7 +119,11 @@ def _choice_requests(
     return requests
 
 
-async def prepare_chat(body: ChatCompletionRequest, model: QwenModel, settings: Settings) -> PreparedGeneration:
+async def prepare_chat(
+    body: ChatCompletionRequest, model: QwenModel, settings: Settings, body_bytes: int | None
+) -> PreparedGeneration:
+    """Validate, template and tokenize a chat request; `body_bytes` (the body's size, when known) lets a
+    small request be templated without a hop to a prompt thread."""
     _check_supported(body, settings)
     misplaced = body.misplaced()
     if misplaced is not None:
@@ -130,7 +134,7 @@ async def prepare_chat(body: ChatCompletionRequest, model: QwenModel, settings: 
     def messages() -> list[dict[str, Any]]:
         return [{**m.model_dump(exclude_none=True), "content": m.text()} for m in body.messages]
 
-    prompt = await prompts.chat_ids(messages, body.chat_template_kwargs)
+    prompt = await prompts.chat_ids(messages, body.chat_template_kwargs, body_bytes)
     response_id = f"chatcmpl-{uuid.uuid4().hex}"
     param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
     choices = _choice_requests(response_id, [prompt], body, body.token_limit(), engine.max_model_len, param)
@@ -147,7 +151,9 @@ async def prepare_chat(body: ChatCompletionRequest, model: QwenModel, settings: 
     )
 
 
-async def prepare_completion(body: CompletionRequest, model: QwenModel, settings: Settings) -> PreparedGeneration:
+async def prepare_completion(
+    body: CompletionRequest, model: QwenModel, settings: Settings, body_bytes: int | None
+) -> PreparedGeneration:
     _check_supported(body, settings)
     try:
         raw_prompts = body.prompts()
@@ -155,7 +161,7 @@ async def prepare_completion(body: CompletionRequest, model: QwenModel, settings
         raise InvalidRequestError(str(exc), param="prompt") from exc
     _check_generations(len(raw_prompts), body.n, settings)
     engine, builder = model.loaded()
-    prompts = await builder.completion_ids(raw_prompts)
+    prompts = await builder.completion_ids(raw_prompts, body_bytes)
     response_id = f"cmpl-{uuid.uuid4().hex}"
     choices = _choice_requests(response_id, prompts, body, body.max_tokens, engine.max_model_len, "max_tokens")
     return PreparedGeneration(
@@ -329,10 +335,12 @@ async def respond(
     try:
         model = await stack.enter_async_context(registry.acquire(body.model, "llm"))
         assert isinstance(model, QwenModel)
+        length = request.headers.get("content-length")
+        body_bytes = int(length) if length and length.isdigit() else None
         if isinstance(body, ChatCompletionRequest):
-            prepared = await prepare_chat(body, model, settings)
+            prepared = await prepare_chat(body, model, settings, body_bytes)
         else:
-            prepared = await prepare_completion(body, model, settings)
+            prepared = await prepare_completion(body, model, settings, body_bytes)
     except BaseException:
         await stack.aclose()
         raise
