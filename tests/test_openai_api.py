@@ -409,7 +409,8 @@ def test_generations_per_request_are_bounded(gateway: LiveServer) -> None:
         assert len(http.post("/v1/completions", json=eight_by_eight).json()["choices"]) == 64
 
 
-def test_generations_limit_applies_to_chat_n(serve: Callable[..., LiveServer]) -> None:
+def test_a_lower_generations_limit(serve: Callable[..., LiveServer]) -> None:
+    """Chat's one prompt is bounded by MAX_N, which may not exceed MAX_GENERATIONS_PER_REQUEST."""
     server = serve(max_n=4, max_generations_per_request=4)
     with server.client() as http:
         chat = http.post("/v1/chat/completions", json={"model": "qwen", "messages": MESSAGES, "n": 5})

@@ -128,7 +128,6 @@ async def prepare_chat(
     misplaced = body.misplaced()
     if misplaced is not None:
         raise InvalidRequestError(misplaced[1], param=misplaced[0])
-    _check_generations(1, body.n, settings)
     engine, prompts = model.loaded()
 
     def messages() -> list[dict[str, Any]]:
