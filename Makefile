@@ -15,6 +15,7 @@ gpu-test:  ## only the GPU tests (on a machine with CUDA and vLLM)
 	scripts/setup.sh gpu,asr,diarization,test
 	.venv/bin/python -m pytest -m gpu
 
-bench-cpu:  ## the gateway's CPU cost per streamed token (instant fake engine)
+bench-cpu:  ## the gateway's CPU cost per streamed token (instant fake engine); a long prompt among streams
 	scripts/setup.sh cpu,asr,diarization,test
 	.venv/bin/python bench/gateway_overhead.py
+	.venv/bin/python bench/prompt_stall.py

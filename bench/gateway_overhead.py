@@ -85,9 +85,8 @@ class InstantEngine(LLMEngine):
 class InstantQwen(QwenModel):
     """The LLM slot, loading `InstantEngine` instead of a model."""
 
-    async def _load(self, path: Path, devices: list[str]) -> dict[str, Any]:
-        self.engine = InstantEngine()
-        return self.engine.describe()
+    async def _start_engine(self, path: Path, devices: list[str]) -> LLMEngine:
+        return InstantEngine()
 
 
 def serve(port: int, workdir: Path) -> None:
@@ -294,7 +293,7 @@ async def in_process(scenario: str, concurrency: int, requests: int, tokens: int
     async def one() -> None:
         request = GenerationRequest("bench", [1, 2, 3], tokens)
         if via_stream:
-            prepared = PreparedGeneration("chat", "chatcmpl-bench", 0, MODEL, engine, [request], 3, False)
+            prepared = PreparedGeneration("chat", "chatcmpl-bench", 0, MODEL, engine, [request], 3, False, "fp_bench")
             async for chunk in stream(prepared):
                 chunk.encode()
         else:

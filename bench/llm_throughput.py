@@ -88,7 +88,7 @@ class Level:
 
 # --- prompts --------------------------------------------------------------------------------------------
 def chat_prompt_ids(tokenizer: Any, text: str) -> list[int]:
-    """The prompt the gateway builds for one user message (see `QwenModel.chat_prompt_ids`)."""
+    """The prompt the gateway builds for one user message (see `PromptBuilder.chat_ids`)."""
     messages = [{"role": "user", "content": text}]
     templated = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     return list(tokenizer.encode(templated, add_special_tokens=False))

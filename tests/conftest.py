@@ -108,6 +108,42 @@ class LiveServer:
                 time.sleep(0.05)
 
 
+def assert_health_answers_while_templating(
+    server: LiveServer, body: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> httpx.Response:
+    """Hold the chat templating of `body` (a chat request) until `/health` has answered, then return
+    the chat's response: an event loop busy templating cannot answer `/health` meanwhile."""
+    with server.client(CLIENT_KEY) as http:  # the slot loads (lazily) before its tokenizer is held
+        assert http.post("/v1/completions", json={"model": body["model"], "prompt": "Hi", "max_tokens": 1})
+    tokenizer_class = type(server.state.registry.get("qwen").engine.tokenizer)
+    render = tokenizer_class.apply_chat_template
+    templating, release = threading.Event(), threading.Event()
+
+    def held(self: Any, conversation: Any, *args: Any, **kwargs: Any) -> Any:
+        templating.set()
+        release.wait(10)
+        return render(self, conversation, *args, **kwargs)
+
+    responses: list[httpx.Response] = []
+
+    def chat() -> None:
+        with server.client(CLIENT_KEY, timeout=30) as http:
+            responses.append(http.post("/v1/chat/completions", json=body))
+
+    monkeypatch.setattr(tokenizer_class, "apply_chat_template", held)
+    thread = threading.Thread(target=chat)
+    try:
+        thread.start()
+        assert templating.wait(10), "the chat request was not templated"
+        with server.client(timeout=2) as http:
+            assert http.get("/health").json()["status"] == "ok"
+    finally:
+        release.set()
+        thread.join(30)
+        monkeypatch.undo()
+    return responses[0]
+
+
 @contextmanager
 def live_server(settings: Settings, **app_options: Any) -> Iterator[LiveServer]:
     with LiveServer(create_app(settings, **app_options), settings) as server:

@@ -62,11 +62,10 @@ class FailingEngine(LLMEngine):
 
 
 class FailingQwen(QwenModel):
-    async def _load(self, path, devices):  # type: ignore[no-untyped-def]
+    async def _start_engine(self, path, devices):  # type: ignore[no-untyped-def]
         from transformers import AutoTokenizer
 
-        self.engine = FailingEngine(AutoTokenizer.from_pretrained(path))
-        return self.engine.describe()
+        return FailingEngine(AutoTokenizer.from_pretrained(path))
 
 
 def test_unexpected_errors_are_500_envelopes_with_a_request_id(serve, caplog: pytest.LogCaptureFixture) -> None:

@@ -152,6 +152,21 @@ def test_chat_stream_with_usage(gpu_gateway: LiveServer, sdk: openai.OpenAI) -> 
     assert len({c.id for c in chunks}) == 1
 
 
+def test_sampling_edges_on_the_engine(sdk: openai.OpenAI) -> None:
+    """top_p=0 (sent as greedy) and seeds at both ends of the 64-bit range, n=2, reach the real engine."""
+    for seed in (2**63 - 1, -(2**63)):
+        completion = sdk.chat.completions.create(
+            model=MODEL, messages=MESSAGES, max_tokens=8, n=2, seed=seed, extra_body={"ignore_eos": True}
+        )
+        assert [c.finish_reason for c in completion.choices] == ["length", "length"]
+        assert completion.system_fingerprint and completion.system_fingerprint.startswith("fp_")
+    greedy = [
+        sdk.completions.create(model=MODEL, prompt="The quick brown fox", max_tokens=8, **sampling).choices[0].text
+        for sampling in ({"top_p": 0, "temperature": 1.0}, {"temperature": 0})
+    ]
+    assert greedy[0] == greedy[1]
+
+
 def test_completions(gpu_gateway: LiveServer, sdk: openai.OpenAI) -> None:
     ids = gpu_gateway.state.registry.get("qwen").engine.tokenizer.encode("Hello, world!", add_special_tokens=False)
     completion = sdk.completions.create(

@@ -88,6 +88,13 @@ def test_without_a_language_the_default_is_used_and_reported(tmp_path: Path, tin
             translated = sdk(server).audio.translations.create(model="canary", file=handle)
         assert isinstance(translated.text, str)
         assert verbose_language(server, wav) == "german"
+        with wav.open("rb") as handle:
+            verbose = sdk(server).audio.translations.create(model="canary", file=handle, response_format="verbose_json")
+        assert verbose.language == "english"  # OpenAI's spec: the output language; the spoken one beside it
+        assert (verbose.model_extra["source_language"], verbose.model_extra["source_language_origin"]) == (
+            "de",
+            "default",
+        )
         assert verbose_language(server, wav, language="fr") == "french"
         assert spoken(server, wav) == ("de", "default")
         assert spoken(server, wav, language="es") == ("es", "request")

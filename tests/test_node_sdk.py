@@ -52,5 +52,6 @@ def test_node_sdk_contract(tmp_path: Path, tiny_qwen_dir: Path, tiny_canary_nemo
     assert results["chat with nulls"]["value"]["choices"] == 1
     assert isinstance(results["chat with nulls"]["value"]["fingerprint"], str)
     assert results["chat stream"]["value"]["completion_tokens"] >= 1
-    assert results["audio.translations without language"]["value"]["language"] == "en"
+    translated = results["audio.translations without language"]["value"]
+    assert translated == {"text": "string", "language": "english", "source": "en"}  # ASR_DEFAULT_LANGUAGE
     assert run.returncode == 0

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
+from openai.types import completion_create_params
+from openai.types.chat import completion_create_params as chat_create_params
 
-from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer
+from app.schemas.openai import ChatCompletionRequest, CompletionRequest
+from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, assert_health_answers_while_templating
+from tests.tiny_models import build_tiny_qwen
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello! How are you?"}]
 
@@ -232,6 +242,19 @@ def test_bad_key_is_401(gateway: LiveServer) -> None:
         ({"messages": [{"role": "wizard", "content": "hi"}]}, "messages.0.role"),
         ({"messages": MESSAGES, "stream_options": {"include_usage": True}}, "stream_options"),
         ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}, "messages"),
+        # Fields that need another one, refused as OpenAI does rather than ignored.
+        ({"messages": MESSAGES, "top_logprobs": 3}, "top_logprobs"),
+        ({"messages": MESSAGES, "logprobs": False, "top_logprobs": 0}, "top_logprobs"),
+        ({"messages": MESSAGES, "tool_choice": "auto"}, "tool_choice"),
+        ({"messages": MESSAGES, "tool_choice": {"type": "function", "function": {"name": "f"}}}, "tool_choice"),
+        ({"messages": MESSAGES, "parallel_tool_calls": False}, "parallel_tool_calls"),
+        ({"messages": MESSAGES, "functions": [{"name": "f", "parameters": {"type": "object"}}]}, "functions"),
+        ({"messages": MESSAGES, "function_call": "auto"}, "function_call"),
+        ({"messages": MESSAGES, "top_logprobs": 21}, "top_logprobs"),
+        # seed is a signed 64-bit integer.
+        ({"messages": MESSAGES, "seed": 2**63}, "seed"),
+        ({"messages": MESSAGES, "seed": -(2**63) - 1}, "seed"),
+        ({"messages": MESSAGES, "top_p": -0.1}, "top_p"),
     ],
 )
 def test_invalid_requests_are_400(sdk: openai.OpenAI, arguments: dict, param: str) -> None:
@@ -261,3 +284,233 @@ def test_request_id_is_echoed(gateway: LiveServer) -> None:
     with gateway.client(ADMIN_KEY) as http:
         response = http.get("/v1/models", headers={"X-Request-ID": "trace-42"})
     assert response.headers["x-request-id"] == "trace-42"
+
+
+# --- chat templates: only the model's own, rendered off the event loop --------------------------------
+def test_a_template_from_the_request_is_refused_at_once(gateway: LiveServer) -> None:
+    """The issue's reproduction: a client's own Jinja would stall every route while it renders."""
+    body = {
+        "model": "qwen",
+        "max_tokens": 1,
+        "messages": [{"role": "user", "content": "x"}],
+        "chat_template_kwargs": {
+            "chat_template": "{% for i in range(100000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}hi"
+        },
+    }
+    started = time.monotonic()
+    with gateway.client(CLIENT_KEY, timeout=10) as http:
+        response = http.post("/v1/chat/completions", json=body)
+    assert time.monotonic() - started < 2
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "chat_template_kwargs.chat_template"
+    assert "enable_thinking" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "name", ["tokenize", "add_generation_prompt", "messages", "tools", "eos_token", "raise_exception", "thinking"]
+)
+def test_chat_template_kwargs_take_only_the_templates_variables(sdk: openai.OpenAI, name: str) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.chat.completions.create(
+            model="tiny-qwen", messages=MESSAGES, max_tokens=1, extra_body={"chat_template_kwargs": {name: False}}
+        )
+    error = error_of(caught.value)
+    assert (error["param"], error["type"]) == (f"chat_template_kwargs.{name}", "invalid_request_error")
+    assert "accepts: enable_thinking" in error["message"]
+
+
+def test_enable_thinking_reaches_the_template(sdk: openai.OpenAI) -> None:
+    def prompt_tokens(**template_kwargs: Any) -> int:
+        completion = sdk.chat.completions.create(
+            model="tiny-qwen", messages=MESSAGES, max_tokens=1, extra_body={"chat_template_kwargs": template_kwargs}
+        )
+        return completion.usage.prompt_tokens
+
+    plain = prompt_tokens()
+    assert prompt_tokens(enable_thinking=True) == plain
+    assert prompt_tokens(enable_thinking=False) > plain  # Qwen3 opens an empty <think></think> block
+
+
+def test_health_answers_while_a_chat_prompt_is_templated(gateway: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {"model": "qwen", "messages": [{"role": "user", "content": "Hello! " * 20_000}], "max_tokens": 1}
+    response = assert_health_answers_while_templating(gateway, body, monkeypatch)
+    assert response.json()["error"]["code"] == "context_length_exceeded"
+
+
+def test_completion_prompts_are_tokenized_off_the_event_loop(
+    gateway: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with gateway.client(CLIENT_KEY) as http:  # the slot loads (lazily)
+        assert http.post("/v1/completions", json={"model": "qwen", "prompt": "Hi", "max_tokens": 1})
+    builder = gateway.state.registry.get("qwen").prompts
+    encode_batch = builder._encode_batch
+    encoding, release = threading.Event(), threading.Event()
+
+    def held(texts: list[str]) -> list[list[int]]:
+        encoding.set()
+        release.wait(10)
+        return encode_batch(texts)
+
+    monkeypatch.setattr(builder, "_encode_batch", held)
+    results: list[Any] = []
+    body = {"model": "qwen", "prompt": ["Hello", "Bonjour " * 600, "Hi"], "max_tokens": 1}
+    with gateway.client(CLIENT_KEY) as http:
+        thread = threading.Thread(target=lambda: results.append(http.post("/v1/completions", json=body)))
+        thread.start()
+        try:
+            assert encoding.wait(10)
+            with gateway.client(timeout=2) as health:
+                assert health.get("/health").status_code == 200
+        finally:
+            release.set()
+            thread.join(30)
+    (response,) = results
+    assert response.status_code == 200
+    assert len(response.json()["choices"]) == 3
+
+
+@pytest.fixture(scope="module")
+def empty_template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Qwen3 whose chat template writes the messages' text only, nothing of its own."""
+    template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    return build_tiny_qwen(tmp_path_factory.mktemp("bare-template"), chat_template=template)
+
+
+def test_a_template_that_renders_nothing_is_400(serve: Callable[..., LiveServer], empty_template_dir: Path) -> None:
+    server = serve(qwen_model_id=str(empty_template_dir))
+    body = {"model": "qwen", "messages": [{"role": "user", "content": ""}], "max_tokens": 1}
+    with server.client() as http:
+        for stream in (False, True):
+            response = http.post("/v1/chat/completions", json={**body, "stream": stream})
+            assert response.status_code == 400, response.text
+            error = response.json()["error"]
+            assert error["param"] == "messages" and "empty prompt" in error["message"]
+        assert http.post("/v1/chat/completions", json={**body, "messages": [{"role": "user", "content": "Hi"}]})
+
+
+# --- bounded work per request ---------------------------------------------------------------------
+def test_generations_per_request_are_bounded(gateway: LiveServer) -> None:
+    """The issue's 200 prompts with n=8: refused before any prompt is tokenized (the out-of-vocabulary ids
+    would otherwise be the error), and fast."""
+    with gateway.client(CLIENT_KEY, timeout=10) as http:
+        started = time.monotonic()
+        response = http.post(
+            "/v1/completions", json={"model": "qwen", "prompt": [[10**9]] * 200, "n": 8, "max_tokens": 1}
+        )
+        assert time.monotonic() - started < 2
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["param"] == "prompt" and "1600 generations (200 prompt(s), n=8)" in error["message"]
+        assert "at most 64" in error["message"]
+        ten_by_eight = http.post("/v1/completions", json={"model": "qwen", "prompt": ["Hi"] * 10, "n": 8})
+        assert ten_by_eight.json()["error"]["param"] == "n"
+        eight_by_eight = {"model": "qwen", "prompt": ["Hi"] * 8, "n": 8, "max_tokens": 1}
+        assert len(http.post("/v1/completions", json=eight_by_eight).json()["choices"]) == 64
+
+
+def test_a_lower_generations_limit(serve: Callable[..., LiveServer]) -> None:
+    """Chat's one prompt is bounded by MAX_N, which may not exceed MAX_GENERATIONS_PER_REQUEST."""
+    server = serve(max_n=4, max_generations_per_request=4)
+    with server.client() as http:
+        chat = http.post("/v1/chat/completions", json={"model": "qwen", "messages": MESSAGES, "n": 5})
+        assert chat.json()["error"]["param"] == "n"
+        batch = http.post("/v1/completions", json={"model": "qwen", "prompt": ["a", "b", "c"], "n": 2})
+        assert batch.json()["error"]["param"] == "n"
+        five = http.post("/v1/completions", json={"model": "qwen", "prompt": ["a"] * 5})
+        assert five.json()["error"]["param"] == "prompt"
+
+
+# --- null means the default -----------------------------------------------------------------------
+def nullable_fields(params: Any, model: type) -> list[str]:
+    """Fields OpenAI's API marks nullable (Optional in the official SDK) that the gateway declares, less
+    `prompt`: its default is the model's document separator, and the gateway (like vLLM) requires one."""
+    hints = typing.get_type_hints(params)
+    nullable = [name for name, hint in hints.items() if type(None) in typing.get_args(hint)]
+    return sorted(name for name in nullable if name in model.model_fields and name != "prompt")
+
+
+CHAT_NULLABLE = nullable_fields(chat_create_params.CompletionCreateParamsBase, ChatCompletionRequest)
+COMPLETION_NULLABLE = nullable_fields(completion_create_params.CompletionCreateParamsBase, CompletionRequest)
+
+
+def test_the_sdk_marks_the_issues_fields_nullable() -> None:
+    assert {"n", "temperature", "top_p", "stream_options", "seed", "stop"} <= set(CHAT_NULLABLE)
+    assert {"n", "temperature", "top_p", "echo", "best_of", "suffix"} <= set(COMPLETION_NULLABLE)
+
+
+@pytest.mark.parametrize("name", [*CHAT_NULLABLE, "stream", "chat_template_kwargs", "ignore_eos", "tool_choice"])
+def test_null_means_the_default_in_chat(gateway: LiveServer, name: str) -> None:
+    body = {"model": "qwen", "messages": MESSAGES, "max_tokens": 2, name: None}
+    with gateway.client(CLIENT_KEY) as http:
+        response = http.post("/v1/chat/completions", json=body)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["choices"]) == 1
+
+
+@pytest.mark.parametrize("name", [*COMPLETION_NULLABLE, "stream"])
+def test_null_means_the_default_in_completions(gateway: LiveServer, name: str) -> None:
+    body = {"model": "qwen", "prompt": "Hello", "max_tokens": 2, name: None}
+    with gateway.client(CLIENT_KEY) as http:
+        response = http.post("/v1/completions", json=body)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["choices"]) == 1
+
+
+def test_null_is_still_refused_for_required_fields(gateway: LiveServer) -> None:
+    with gateway.client(CLIENT_KEY) as http:
+        response = http.post("/v1/chat/completions", json={"model": "qwen", "messages": None})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "messages"
+
+
+def test_tool_choice_none_is_neutral(sdk: openai.OpenAI) -> None:
+    assert sdk.chat.completions.create(model="tiny-qwen", messages=MESSAGES, max_tokens=1, tool_choice="none").choices
+
+
+# --- sampling edge values -------------------------------------------------------------------------
+def test_top_p_zero_is_greedy(sdk: openai.OpenAI) -> None:
+    def text(**sampling: Any) -> str:
+        completion = sdk.completions.create(
+            model="tiny-qwen", prompt="The quick brown", max_tokens=8, extra_body={"ignore_eos": True}, **sampling
+        )
+        return completion.choices[0].text
+
+    assert text(top_p=0, temperature=1.5, seed=1) == text(top_p=0, temperature=0.7, seed=2) == text(temperature=0)
+
+
+@pytest.mark.parametrize("seed", [2**63 - 1, -(2**63)])
+def test_extreme_seeds(sdk: openai.OpenAI, seed: int) -> None:
+    completion = sdk.chat.completions.create(
+        model="tiny-qwen", messages=MESSAGES, max_tokens=8, n=2, seed=seed, extra_body={"ignore_eos": True}
+    )
+    first, second = (c.message.content for c in completion.choices)
+    assert first != second  # choice 1's seed wraps around the 64-bit range instead of repeating choice 0's
+    again = sdk.chat.completions.create(
+        model="tiny-qwen", messages=MESSAGES, max_tokens=8, n=2, seed=seed, extra_body={"ignore_eos": True}
+    )
+    assert [c.message.content for c in again.choices] == [first, second]
+
+
+def test_a_seed_out_of_range_is_400_before_a_stream_starts(gateway: LiveServer) -> None:
+    body = {"model": "qwen", "messages": MESSAGES, "max_tokens": 2, "stream": True, "seed": 2**64}
+    with gateway.client(CLIENT_KEY) as http:
+        response = http.post("/v1/chat/completions", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "seed"
+
+
+# --- system_fingerprint ---------------------------------------------------------------------------
+def test_system_fingerprint_is_a_stable_string(sdk: openai.OpenAI) -> None:
+    chat = sdk.chat.completions.create(model="tiny-qwen", messages=MESSAGES, max_tokens=2)
+    fingerprint = chat.system_fingerprint
+    assert isinstance(fingerprint, str) and fingerprint.startswith("fp_") and len(fingerprint) == 13
+    text = sdk.completions.create(model="qwen", prompt="Hello", max_tokens=2)
+    assert text.system_fingerprint == fingerprint
+    chunks = list(
+        sdk.chat.completions.create(
+            model="tiny-qwen", messages=MESSAGES, max_tokens=3, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert {c.system_fingerprint for c in chunks} == {fingerprint}
+    streamed_text = list(sdk.completions.create(model="tiny-qwen", prompt="Hello", max_tokens=3, stream=True))
+    assert {c.system_fingerprint for c in streamed_text} == {fingerprint}

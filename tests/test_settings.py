@@ -102,3 +102,11 @@ def test_asr_queue_must_hold_the_longest_audio() -> None:
     with pytest.raises(SettingsError, match="ASR_QUEUE_SIZE=10 is smaller than the 113 pieces"):
         load_settings(_env_file=None, asr_queue_size=10)
     assert load_settings(_env_file=None, asr_queue_size=10, max_audio_seconds=300).asr_queue_size == 10
+
+
+def test_generations_per_request_must_hold_max_n() -> None:
+    with pytest.raises(SettingsError, match="MAX_GENERATIONS_PER_REQUEST=4 is smaller than MAX_N=8"):
+        load_settings(_env_file=None, max_generations_per_request=4)
+    settings = load_settings(_env_file=None, max_generations_per_request=4, max_n=4)
+    assert (settings.max_generations_per_request, settings.max_n) == (4, 4)
+    assert load_settings(_env_file=None).max_generations_per_request == 64

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import openai
 import pytest
 import torch
@@ -29,7 +30,7 @@ from app.engines.base import GenerationDelta, GenerationRequest
 from app.engines.vllm_engine import VLLMEngine
 from app.errors import GatewayError
 from app.models.qwen import QwenModel
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, assert_health_answers_while_templating
 
 pytestmark = pytest.mark.vllm
 pytest.importorskip("vllm")
@@ -123,10 +124,9 @@ class FakeEngineQwen(QwenModel):
         super().__init__(settings, token_provider)
         self.fake = fake
 
-    async def _load(self, path: Path, devices: list[str]) -> dict[str, Any]:
+    async def _start_engine(self, path: Path, devices: list[str]) -> VLLMEngine:
         tokenizer = await asyncio.to_thread(AutoTokenizer.from_pretrained, path)
-        self.engine = VLLMEngine(self.fake, tokenizer, self.fake.model_config.max_model_len, {"dtype": "bfloat16"})
-        return self.engine.describe()
+        return VLLMEngine(self.fake, tokenizer, self.fake.model_config.max_model_len, {"dtype": "bfloat16"})
 
 
 @pytest.fixture(scope="module")
@@ -414,6 +414,56 @@ def test_sampling_fields_are_forwarded(start: Callable[[FakeAsyncLLM], LiveServe
     assert greedy.sampling_type is SamplingType.GREEDY
     assert greedy.max_tokens == 4096 - len(chat_prompt_ids(tokenizer, MESSAGES))
     assert (greedy.seed, greedy.stop, greedy.ignore_eos) == (None, [], False)
+
+
+def test_top_p_zero_is_greedy_in_valid_params(start: Callable[[FakeAsyncLLM], LiveServer]) -> None:
+    """vLLM refuses top_p=0 (the spec's range is inclusive): the gateway sends greedy sampling instead."""
+    fake = FakeAsyncLLM()
+    sdk(start(fake)).chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=5, top_p=0, temperature=0.8)
+    ((_, params, _),) = fake.requests
+    assert type(params) is SamplingParams
+    assert (params.temperature, params.top_p, params.sampling_type) == (0.0, 1.0, SamplingType.GREEDY)
+    with pytest.raises(ValueError, match="top_p"):
+        SamplingParams(top_p=0.0)
+
+
+@pytest.mark.parametrize(("seed", "seeds"), [(2**63 - 1, [2**63 - 1, -(2**63)]), (-(2**63), [-(2**63), -(2**63) + 1])])
+def test_extreme_seeds_make_valid_params(
+    start: Callable[[FakeAsyncLLM], LiveServer], seed: int, seeds: list[int]
+) -> None:
+    fake = FakeAsyncLLM()
+    completion = sdk(start(fake)).chat.completions.create(
+        model=MODEL, messages=MESSAGES, max_tokens=5, n=2, seed=seed, temperature=1.0
+    )
+    by_id = {request_id: params for _, params, request_id in fake.requests}
+    params = [by_id[f"{completion.id}-{i}"] for i in range(2)]
+    assert [p.seed for p in params] == seeds
+    for sent in params:
+        assert type(sent) is SamplingParams and sent.sampling_type is SamplingType.RANDOM_SEED
+        assert MsgpackDecoder(SamplingParams).decode(MsgpackEncoder().encode(sent)).seed == sent.seed
+        # vLLM's GPU sampler keeps per-request seeds in an int64 array.
+        assert np.array([sent.seed], dtype=np.int64)[0] == sent.seed
+
+
+def test_health_answers_while_a_chat_prompt_is_templated(
+    start: Callable[[FakeAsyncLLM], LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeAsyncLLM()
+    server = start(fake)
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "Hello! " * 1000}], "max_tokens": 20}
+    response = assert_health_answers_while_templating(server, body, monkeypatch)
+    assert response.json()["choices"][0]["message"]["content"] == TEXT
+    prompt, _, _ = fake.requests[-1]
+    assert len(prompt["prompt_token_ids"]) > 200
+
+
+def test_system_fingerprint_names_the_engine_setup(start: Callable[[FakeAsyncLLM], LiveServer]) -> None:
+    server = start(FakeAsyncLLM())
+    client = sdk(server)
+    fingerprint = client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=5).system_fingerprint
+    assert isinstance(fingerprint, str) and fingerprint.startswith("fp_")
+    chunks = list(client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=5, stream=True))
+    assert {c.system_fingerprint for c in chunks} == {fingerprint}
 
 
 def test_engine_error_reaches_the_client(start: Callable[[FakeAsyncLLM], LiveServer]) -> None:

@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     qwen_engine_args: dict[str, Any] = Field(default_factory=dict)
     qwen_cpu_max_concurrency: int = Field(1, ge=1, le=64)
     max_n: int = Field(8, ge=1, le=128, description="Largest `n` (choices per request) accepted.")
+    max_generations_per_request: int = Field(
+        64, ge=1, le=4096, description="Most generations one request may ask for: prompts times `n` (400 above)."
+    )
 
     # The ASR slot (NeMo: Canary, or any NeMo ASR .nemo such as parakeet).
     canary_model_id: str = Field("nvidia/canary-1b-v2", description="Hub id, a .nemo file or a folder holding one.")
@@ -280,6 +283,15 @@ class Settings(BaseSettings):
         client = {k.key for k in self.openai_api_keys}
         if any(k.key in client for k in self.admin_api_keys):
             raise ValueError("ADMIN_API_KEYS: a key is also listed in OPENAI_API_KEYS; give admins their own key")
+        return self
+
+    @model_validator(mode="after")
+    def _generations_hold_max_n(self) -> Settings:
+        if self.max_generations_per_request < self.max_n:
+            raise ValueError(
+                f"MAX_GENERATIONS_PER_REQUEST={self.max_generations_per_request} is smaller than MAX_N={self.max_n}: "
+                "requests with n=MAX_N would always get 400"
+            )
         return self
 
     @model_validator(mode="after")

@@ -71,7 +71,7 @@ await check("audio.translations without language", async () => {
     file: fs.createReadStream(wav),
     response_format: "verbose_json",
   });
-  return { text: typeof result.text, language: result.language };
+  return { text: typeof result.text, language: result.language, source: result.source_language };
 });
 
 console.log(JSON.stringify(results));

@@ -171,7 +171,8 @@ class TransformersEngine(LLMEngine):
 
         try:
             if request.seed is not None:
-                torch.manual_seed(request.seed)
+                # As unsigned 64 bits: torch maps negative seeds with an offset that makes -2**63 and 2**63 - 1 meet.
+                torch.manual_seed(request.seed % 2**64)
             sampling = request.temperature > 0
             options: dict[str, Any] = {
                 "max_new_tokens": request.max_tokens,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app import __version__
 from app.config import CPU_DEFAULT_LLM, GPU_DEFAULT_LLM, Settings
 from app.engines.base import LLMEngine
 from app.errors import InvalidRequestError
 from app.models.base import BaseModelWrapper
+from app.models.prompts import PromptBuilder
 from app.services import gpu_monitor
 
 # Weights, configs and tokenizer files; skips the original PyTorch/GGUF copies some repos carry.
@@ -38,6 +42,8 @@ class QwenModel(BaseModelWrapper):
         )
         self.settings = settings
         self.engine: LLMEngine | None = None
+        self.prompts: PromptBuilder | None = None
+        self.system_fingerprint = ""
 
     @property
     def served_names(self) -> list[str]:
@@ -63,12 +69,24 @@ class QwenModel(BaseModelWrapper):
         return choice
 
     async def _load(self, path: Path, devices: list[str]) -> dict[str, Any]:
+        engine = await self._start_engine(path, devices)
+        try:
+            self.prompts = await asyncio.to_thread(PromptBuilder, engine.tokenizer, self.served_names[0])
+        except BaseException:
+            await engine.shutdown()
+            raise
+        self.engine = engine
+        server = {"path": str(path), **engine.describe()}
+        self.system_fingerprint = fingerprint(self.model_id, self.revision, path.name, server)
+        return server
+
+    async def _start_engine(self, path: Path, devices: list[str]) -> LLMEngine:
         settings = self.settings
         if self.engine_for(devices) == "vllm":
             from app.engines.vllm_engine import VLLMEngine
 
             indices = [int(d.split(":")[1]) for d in devices]
-            self.engine = await VLLMEngine.load(
+            return await VLLMEngine.load(
                 path,
                 cuda_visible_devices=gpu_monitor.cuda_visible_devices_for(indices),
                 tensor_parallel_size=len(indices),
@@ -78,43 +96,34 @@ class QwenModel(BaseModelWrapper):
                 served_model_name=self.served_names[0],
                 extra_args=settings.qwen_engine_args,
             )
-        else:
-            import asyncio
+        from app.engines.transformers_engine import TransformersEngine
 
-            from app.engines.transformers_engine import TransformersEngine
-
-            self.engine = await asyncio.to_thread(
-                TransformersEngine.load,
-                path,
-                devices[0],
-                settings.qwen_dtype,
-                settings.qwen_max_model_len,
-                settings.qwen_cpu_max_concurrency,
-            )
-        return {"path": str(path), **self.engine.describe()}
+        return await asyncio.to_thread(
+            TransformersEngine.load,
+            path,
+            devices[0],
+            settings.qwen_dtype,
+            settings.qwen_max_model_len,
+            settings.qwen_cpu_max_concurrency,
+        )
 
     async def _unload(self) -> None:
         engine, self.engine = self.engine, None
+        prompts, self.prompts = self.prompts, None
+        if prompts is not None:
+            prompts.shutdown()
         if engine is not None:
             await engine.shutdown()
 
-    # --- prompts --------------------------------------------------------------------------------
-    def _require_engine(self) -> LLMEngine:
-        if self.engine is None:
+    def loaded(self) -> tuple[LLMEngine, PromptBuilder]:
+        """The engine and the prompt builder of the loaded model."""
+        if self.engine is None or self.prompts is None:
             raise self.unavailable_error()
-        return self.engine
+        return self.engine, self.prompts
 
-    def chat_prompt_ids(self, messages: list[dict[str, Any]], template_kwargs: dict[str, Any]) -> list[int]:
-        tokenizer = self._require_engine().tokenizer
-        if not getattr(tokenizer, "chat_template", None):
-            raise InvalidRequestError(f"model '{self.served_names[0]}' has no chat template; use /v1/completions")
-        try:
-            text = tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, tokenize=False, **template_kwargs
-            )
-        except Exception as exc:
-            raise InvalidRequestError(f"the chat template rejected these messages: {exc}", param="messages") from exc
-        return list(tokenizer.encode(text, add_special_tokens=False))
 
-    def text_prompt_ids(self, prompt: str) -> list[int]:
-        return list(self._require_engine().tokenizer.encode(prompt, add_special_tokens=False))
+def fingerprint(model_id: str, revision: str | None, snapshot: str, server: dict[str, Any]) -> str:
+    """OpenAI's `system_fingerprint`: changes when the gateway, the weights or the engine's setup change."""
+    setup = sorted((key, str(value)) for key, value in server.items() if key != "path")
+    digest = hashlib.sha256(repr((__version__, model_id, revision, snapshot, setup)).encode()).hexdigest()
+    return f"fp_{digest[:10]}"

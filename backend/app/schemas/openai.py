@@ -9,10 +9,39 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The range OpenAI gives `seed`: a signed 64-bit integer.
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
 
 
-class StreamOptions(BaseModel):
+def _null_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Declare `null` for every optional field (see `OpenAIBody`), keeping the field's constraints."""
+    properties = schema.get("properties", {})
+    for name, field in model.model_fields.items():
+        prop = properties.get(field.alias or name)
+        if field.is_required() or field.get_default(call_default_factory=True) is None or prop is None:
+            continue
+        outer = {key: prop.pop(key) for key in ("title", "description", "default") if key in prop}
+        properties[field.alias or name] = {"anyOf": [prop, {"type": "null"}], **outer}
+
+
+class OpenAIBody(BaseModel):
+    """A request body where `null` for an optional field means its default, as in OpenAI's API (whose
+    specification marks `n`, `temperature`, `top_p`, `stream`, `echo`, ... nullable)."""
+
+    model_config = ConfigDict(json_schema_extra=_null_in_schema)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or None not in data.values():
+            return data
+        fields = cls.model_fields
+        return {k: v for k, v in data.items() if v is not None or k not in fields or fields[k].is_required()}
+
+
+class StreamOptions(OpenAIBody):
     include_usage: bool = False
 
 
@@ -34,7 +63,7 @@ class ChatMessage(BaseModel):
         return "".join(parts)
 
 
-class SamplingFields(BaseModel):
+class SamplingFields(OpenAIBody):
     model_config = ConfigDict(extra="ignore")
 
     model: str
@@ -42,10 +71,10 @@ class SamplingFields(BaseModel):
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1)
     temperature: float = Field(1.0, ge=0.0, le=2.0)
-    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    top_p: float = Field(1.0, ge=0.0, le=1.0)
     n: int = Field(1, ge=1)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=SEED_MIN, le=SEED_MAX)
     user: str | None = None
     # vLLM's extension, used by benchmarks: generate exactly max_tokens tokens.
     ignore_eos: bool = False
@@ -84,9 +113,12 @@ class SamplingFields(BaseModel):
 class ChatCompletionRequest(SamplingFields):
     messages: list[ChatMessage] = Field(min_length=1)
     max_completion_tokens: int | None = Field(None, ge=1)
-    top_logprobs: int | None = None
+    top_logprobs: int | None = Field(None, ge=0, le=20)
     tools: list[dict[str, Any]] | None = None
-    tool_choice: Any = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    functions: list[dict[str, Any]] | None = None
+    function_call: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
     chat_template_kwargs: dict[str, Any] = Field(default_factory=dict)
 
@@ -94,9 +126,24 @@ class ChatCompletionRequest(SamplingFields):
         names = super().unsupported()
         if self.tools:
             names.append("tools")
+        if self.functions:
+            names.append("functions")
         if self.response_format and self.response_format.get("type") not in (None, "text"):
             names.append("response_format")
         return names
+
+    def misplaced(self) -> tuple[str, str] | None:
+        """A field that needs another one which is absent, as (field, message); OpenAI refuses these."""
+        if self.top_logprobs is not None and not self.logprobs:
+            return "top_logprobs", "top_logprobs is only allowed when logprobs is true"
+        if not self.tools:
+            if self.tool_choice not in (None, "none"):
+                return "tool_choice", "tool_choice is only allowed when tools are specified"
+            if self.parallel_tool_calls is not None:
+                return "parallel_tool_calls", "parallel_tool_calls is only allowed when tools are specified"
+        if not self.functions and self.function_call not in (None, "none"):
+            return "function_call", "function_call is only allowed when functions are specified"
+        return None
 
     def token_limit(self) -> int | None:
         return self.max_completion_tokens or self.max_tokens

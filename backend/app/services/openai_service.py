@@ -27,7 +27,7 @@ from app.config import Settings
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
 from app.errors import GatewayError, InvalidRequestError, error_body
 from app.models.qwen import QwenModel
-from app.schemas.openai import ChatCompletionRequest, CompletionRequest, SamplingFields
+from app.schemas.openai import SEED_MIN, ChatCompletionRequest, CompletionRequest, SamplingFields
 from app.services.model_registry import ModelRegistry
 from app.services.tasks import until_disconnected
 
@@ -48,6 +48,7 @@ class PreparedGeneration:
     choices: list[GenerationRequest]
     prompt_tokens: int
     include_usage: bool
+    system_fingerprint: str
 
 
 def _check_supported(body: SamplingFields, settings: Settings) -> None:
@@ -60,6 +61,17 @@ def _check_supported(body: SamplingFields, settings: Settings) -> None:
         raise InvalidRequestError("stream_options is only allowed when stream is true", param="stream_options")
     if body.n > settings.max_n:
         raise InvalidRequestError(f"n must be at most {settings.max_n} on this server", param="n")
+
+
+def _check_generations(prompts: int, n: int, settings: Settings) -> None:
+    """Bound the work of one request (prompts times n generations), before any prompt is tokenized."""
+    limit = settings.max_generations_per_request
+    if prompts * n > limit:
+        raise InvalidRequestError(
+            f"this request asks for {prompts * n} generations ({prompts} prompt(s), n={n}); "
+            f"this server runs at most {limit} per request",
+            param="prompt" if prompts > limit or n == 1 else "n",
+        )
 
 
 def _max_tokens(requested: int | None, prompt_len: int, max_model_len: int, param: str) -> int:
@@ -76,9 +88,17 @@ def _max_tokens(requested: int | None, prompt_len: int, max_model_len: int, para
     return requested if requested is not None else room
 
 
+def choice_seed(seed: int, sample: int) -> int:
+    """Choice `sample`'s seed, `seed + sample` wrapped into the signed 64-bit range both engines take
+    (vLLM keeps seeds in int64 arrays), so n > 1 near the top of the range neither overflows nor repeats."""
+    return (seed + sample - SEED_MIN) % 2**64 + SEED_MIN
+
+
 def _choice_requests(
     response_id: str, prompts: list[list[int]], body: SamplingFields, limit: int | None, max_len: int, param: str
 ) -> list[GenerationRequest]:
+    # top_p = 0 keeps only the most likely token: greedy (vLLM refuses top_p = 0 itself).
+    temperature, top_p = (0.0, 1.0) if body.top_p == 0 else (body.temperature, body.top_p)
     requests = []
     for prompt_index, prompt in enumerate(prompts):
         max_tokens = _max_tokens(limit, len(prompt), max_len, param)
@@ -89,9 +109,9 @@ def _choice_requests(
                     request_id=f"{response_id}-{index}",
                     prompt_token_ids=prompt,
                     max_tokens=max_tokens,
-                    temperature=body.temperature,
-                    top_p=body.top_p,
-                    seed=None if body.seed is None else body.seed + sample,
+                    temperature=temperature,
+                    top_p=top_p,
+                    seed=None if body.seed is None else choice_seed(body.seed, sample),
                     stop=body.stop_list(),
                     ignore_eos=body.ignore_eos,
                 )
@@ -99,15 +119,21 @@ def _choice_requests(
     return requests
 
 
-def prepare_chat(body: ChatCompletionRequest, model: QwenModel, settings: Settings) -> PreparedGeneration:
+async def prepare_chat(
+    body: ChatCompletionRequest, model: QwenModel, settings: Settings, body_bytes: int | None
+) -> PreparedGeneration:
+    """Validate, template and tokenize a chat request; `body_bytes` (the body's size, when known) lets a
+    small request be templated without a hop to a prompt thread."""
     _check_supported(body, settings)
-    try:
-        messages = [{**m.model_dump(exclude_none=True), "content": m.text()} for m in body.messages]
-    except ValueError as exc:
-        raise InvalidRequestError(str(exc), param="messages") from exc
-    prompt = model.chat_prompt_ids(messages, body.chat_template_kwargs)
-    engine = model.engine
-    assert engine is not None
+    misplaced = body.misplaced()
+    if misplaced is not None:
+        raise InvalidRequestError(misplaced[1], param=misplaced[0])
+    engine, prompts = model.loaded()
+
+    def messages() -> list[dict[str, Any]]:
+        return [{**m.model_dump(exclude_none=True), "content": m.text()} for m in body.messages]
+
+    prompt = await prompts.chat_ids(messages, body.chat_template_kwargs, body_bytes)
     response_id = f"chatcmpl-{uuid.uuid4().hex}"
     param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
     choices = _choice_requests(response_id, [prompt], body, body.token_limit(), engine.max_model_len, param)
@@ -120,21 +146,21 @@ def prepare_chat(body: ChatCompletionRequest, model: QwenModel, settings: Settin
         choices,
         len(prompt),
         bool(body.stream_options and body.stream_options.include_usage),
+        model.system_fingerprint,
     )
 
 
-def prepare_completion(body: CompletionRequest, model: QwenModel, settings: Settings) -> PreparedGeneration:
+async def prepare_completion(
+    body: CompletionRequest, model: QwenModel, settings: Settings, body_bytes: int | None
+) -> PreparedGeneration:
     _check_supported(body, settings)
     try:
         raw_prompts = body.prompts()
     except ValueError as exc:
         raise InvalidRequestError(str(exc), param="prompt") from exc
-    engine = model.engine
-    assert engine is not None
-    prompts = [model.text_prompt_ids(p) if isinstance(p, str) else list(p) for p in raw_prompts]
-    vocab = len(engine.tokenizer)
-    if any(not p for p in prompts) or any(t < 0 or t >= vocab for p in prompts for t in p):
-        raise InvalidRequestError("prompt is empty or holds token ids outside the vocabulary", param="prompt")
+    _check_generations(len(raw_prompts), body.n, settings)
+    engine, builder = model.loaded()
+    prompts = await builder.completion_ids(raw_prompts, body_bytes)
     response_id = f"cmpl-{uuid.uuid4().hex}"
     choices = _choice_requests(response_id, prompts, body, body.max_tokens, engine.max_model_len, "max_tokens")
     return PreparedGeneration(
@@ -146,6 +172,7 @@ def prepare_completion(body: CompletionRequest, model: QwenModel, settings: Sett
         choices,
         sum(map(len, prompts)),
         bool(body.stream_options and body.stream_options.include_usage),
+        model.system_fingerprint,
     )
 
 
@@ -214,7 +241,7 @@ async def complete(prepared: PreparedGeneration) -> dict[str, Any]:
         "object": "chat.completion" if prepared.kind == "chat" else "text_completion",
         "created": prepared.created,
         "model": prepared.model,
-        "system_fingerprint": None,
+        "system_fingerprint": prepared.system_fingerprint,
         "choices": choices,
         "usage": _usage(prepared.prompt_tokens, completion_tokens),
     }
@@ -231,7 +258,8 @@ async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
     obj = "chat.completion.chunk" if chat else "text_completion"
     head = (
         f'data: {{"id":"{prepared.response_id}","object":"{obj}","created":{prepared.created},'
-        f'"model":{json.dumps(prepared.model)},"system_fingerprint":null,"choices":['
+        f'"model":{json.dumps(prepared.model)},"system_fingerprint":{json.dumps(prepared.system_fingerprint)},'
+        '"choices":['
     )
     tail = '],"usage":null}\n\n' if prepared.include_usage else "]}\n\n"
     indices = range(len(prepared.choices))
@@ -306,10 +334,11 @@ async def respond(
     try:
         model = await stack.enter_async_context(registry.acquire(body.model, "llm"))
         assert isinstance(model, QwenModel)
+        body_bytes = len(await request.body())  # already read (and cached) by the route's JsonBody
         if isinstance(body, ChatCompletionRequest):
-            prepared = prepare_chat(body, model, settings)
+            prepared = await prepare_chat(body, model, settings, body_bytes)
         else:
-            prepared = prepare_completion(body, model, settings)
+            prepared = await prepare_completion(body, model, settings, body_bytes)
     except BaseException:
         await stack.aclose()
         raise

@@ -130,8 +130,10 @@ async def run(
 def openai_response(
     result: SpeechResult | None, response_format: ResponseFormat, granularities: list[Granularity], task: str
 ) -> Response:
-    """The OpenAI formats; `verbose_json` names the output language (the spoken one, or English for
-    translations, as OpenAI's spec says)."""
+    """The OpenAI formats. `verbose_json` names the output language (the spoken one, or English for
+    translations, as OpenAI's spec says) and, beyond the spec, the spoken language the model was given
+    (`source_language`, an ISO 639-1 code) and where it came from (`source_language_origin`: `request`,
+    `detected` or `default`)."""
     if result is None:
         return Response(status_code=499)
     transcript, duration, options = result.transcript, result.audio.duration_s, result.options
@@ -153,6 +155,9 @@ def openai_response(
     )
     if "segment" in wanted:
         body["segments"] = verbose_segments(transcript, duration, speakers)
+    if result.spoken is not None:
+        body["source_language"] = result.spoken.code
+        body["source_language_origin"] = result.spoken.origin
     return JSONResponse(body)
 
 
