@@ -314,3 +314,24 @@ def test_jobs_survive_a_restart(tmp_path: Path, tiny_canary_nemo: Path, audio: d
             listed = [j["id"] for j in http.get("/api/jobs").json()["data"]]
         assert listed == [queued["id"], running["id"], done["id"]]
     assert not list((tmp_path / "data" / "files").glob("*/input*"))  # uploads go once their job has ended
+
+
+class BrokenDiarizer(EnergyDiarizer):
+    """Fails the way a bug or a full disk would: an unexpected exception naming a server path."""
+
+    def diarize(self, samples: np.ndarray, sample_rate: int, options: DiarizeOptions, replica: int = 0) -> Diarization:
+        raise OSError(f"[Errno 28] No space left on device: '{self.local_path}/scratch.bin'")
+
+
+def test_an_unexpected_failure_shows_its_owner_no_server_path(
+    tmp_path: Path, tiny_canary_nemo: Path, audio: dict[str, Path]
+) -> None:
+    stand_in = tmp_path / "private-diarizer"
+    stand_in.mkdir()
+    factories = {"pyannote": lambda settings, token: BrokenDiarizer(stand_in)}
+    with live_server(job_settings(tmp_path, tiny_canary_nemo), wrapper_factories=factories) as live:
+        job = submit(live, audio["short.wav"], task="diarize").json()
+        ended = wait_for(live, job["id"], finished)
+    assert ended["state"] == "failed" and ended["error"]["code"] == "internal_error"
+    assert str(tmp_path) not in json.dumps(ended)
+    assert job["id"] in ended["error"]["message"]

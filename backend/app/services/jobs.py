@@ -38,7 +38,7 @@ from app.errors import (
     NotFoundError,
     RateLimitError,
 )
-from app.models.base import BaseModelWrapper, ModelState, describe_error
+from app.models.base import BaseModelWrapper, ModelState
 from app.services.audio_chunking import split_for_model
 from app.services.audio_io import DecodedAudio, save_upload
 from app.services.auth import Client
@@ -486,9 +486,10 @@ class JobService:
             await self._end(job, "failed", exc.error)
         except GatewayError as exc:
             await self._end(job, "failed", {"code": exc.code or exc.error_type, "message": exc.message})
-        except Exception as exc:
+        except Exception:
             logger.exception("job %s failed", job.id)
-            message = f"internal error ({describe_error(exc)}); the server log has the details"
+            # The exception's text may name server paths: it goes to the log only, as for a request's 500.
+            message = f"internal error (job {job.id}); the server log has the details"
             await self._end(job, "failed", {"code": "internal_error", "message": message})
         finally:
             self._tasks.pop(job.id, None)
