@@ -1,15 +1,17 @@
 """What large or unauthenticated request bodies cost the gateway: time to the answer, the server's peak RSS
 growth, and the worst `/health` delay while each request is handled.
 
-The gateway runs as `inference-gateway serve` in a subprocess (LLM slot: the tests' tiny Qwen3, never
-loaded by these requests; a client key). Each scenario sends one request over a raw socket (its body as
-fast as the server takes it), while a second connection polls `/health`; the server's RSS is sampled
-every 5 ms. Scenarios:
+The gateway runs as `inference-gateway serve` in a subprocess (LLM slot: the tests' tiny Qwen3, loaded
+before the first scenario, so no scenario pays for the load; a client key). Each scenario sends one
+request over a raw socket (its body as fast as the server takes it), while a second connection polls
+`/health`; the server's RSS is sampled every 5 ms. Scenarios:
 
 - `50 MiB JSON, no key`: a chat body declared at 50 MiB, without a key;
 - `24 MiB chunked upload, no key`: a multipart upload without `Content-Length`, without a key;
 - `50 MiB chat, 1.7 M messages`: the same JSON with a client key;
-- `largest allowed chat body`: just under `MAX_JSON_BODY_MB` of tiny messages, with a client key.
+- `largest allowed chat body`: just under `MAX_JSON_BODY_MB` of tiny messages, with a client key;
+- `2,048 messages`: OpenAI's most, 1 KiB each, with a client key;
+- `token lists`: a completion whose prompt is just under `MAX_JSON_BODY_MB` of one-token lists.
 
     .venv/bin/python bench/hostile_bodies.py [--json out.json]
 """
@@ -81,8 +83,9 @@ def send(port: int, head: str, body: bytes | None, chunked_bytes: int = 0) -> tu
     if body is not None:
         pieces = [body[i : i + MiB] for i in range(0, len(body), MiB)]
     elif chunked_bytes:
+        part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
         frame = f"{MiB:x}\r\n".encode() + b"\0" * MiB + b"\r\n"
-        pieces = [frame] * (chunked_bytes // MiB)
+        pieces = [f"{len(part):x}\r\n".encode() + part + b"\r\n"] + [frame] * (chunked_bytes // MiB)
     for piece in pieces:
         if answered():
             break
@@ -163,10 +166,14 @@ def main() -> None:
         "MODEL_CACHE_DIR": str(workdir / "cache"),
         "OPENAI_API_KEYS": f"bench:{KEY}",
         "LOG_LEVEL": "warning",
+        "LAZY_LOAD_MODELS": "false",  # preloaded: /health/ready answers 200 once the model is in memory
     }
     limit = int(float(env.get("MAX_JSON_BODY_MB", "4")) * MiB)
     big = chat_body(1_700_000)
     largest = largest_chat_body(limit)
+    many = {"model": "qwen", "max_tokens": 1, "messages": [{"role": "user", "content": "x" * 1024}] * 2048}
+    many_bytes = json.dumps(many).encode()
+    lists = json.dumps({"model": "qwen", "max_tokens": 1, "prompt": [[1]] * ((limit - 200) // 4)}).encode()
     json_head = "POST /v1/chat/completions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
     upload_head = (
         "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: bench\r\n"
@@ -188,13 +195,25 @@ def main() -> None:
             largest,
             0,
         ),
+        (
+            f"2,048 messages of 1 KiB ({len(many_bytes) / MiB:.2f} MiB)",
+            json_head + auth + f"Content-Length: {len(many_bytes)}\r\n",
+            many_bytes,
+            0,
+        ),
+        (
+            f"token lists ({len(lists) / MiB:.2f} MiB)",
+            json_head.replace("/v1/chat/completions", "/v1/completions") + auth + f"Content-Length: {len(lists)}\r\n",
+            lists,
+            0,
+        ),
     ]
     outcomes = []
     with serve_subprocess(env, workdir) as server:
         deadline = time.monotonic() + 120
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2).read()
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:

@@ -3,6 +3,7 @@ a Hub token the API would store but could not use. Each is a 400 naming the para
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.config import SettingsError, load_settings
-from app.json_body import lone_surrogate_path
+from app.errors import RateLimitError
+from app.json_body import JsonBodyParsers, lone_surrogate_path
+from app.schemas.openai import ChatCompletionRequest
 from app.services.token_store import TokenStore
 from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer
 
@@ -91,26 +94,90 @@ def test_odd_model_names_in_paths_and_forms_are_4xx(gateway: LiveServer) -> None
         assert 400 <= form.status_code < 500
 
 
-def test_a_large_body_is_validated_off_the_event_loop(gateway: LiveServer) -> None:
-    """900 KB of 30,000 tiny messages: parsing and validating it must not hold up /health."""
-    body = json.dumps({**CHAT, "messages": [{"role": "user", "content": ""}] * 30_000, "max_tokens": 100_000})
+def health_worst_while(server: LiveServer, path: str, body: bytes) -> tuple[int, float]:
+    """The status of one large request, and the slowest `/health` answer while it was handled."""
     result: dict[str, int] = {}
 
     def send() -> None:
-        with gateway.client(CLIENT_KEY) as http:
-            result["status"] = http.post("/v1/chat/completions", content=body).status_code
+        with server.client(CLIENT_KEY) as http:
+            result["status"] = http.post(path, content=body, headers={"Content-Type": "application/json"}).status_code
 
     sender = threading.Thread(target=send)
     worst = 0.0
-    with gateway.client() as http:
+    with server.client() as http:
         sender.start()
         while sender.is_alive():
             started = time.perf_counter()
             assert http.get("/health").status_code == 200
             worst = max(worst, time.perf_counter() - started)
     sender.join()
-    assert result["status"] == 400  # the prompt is longer than the tiny model's context
+    return result["status"], worst
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        # 2,048 messages (OpenAI's most) of 400 characters: validated in a worker process.
+        (
+            "/v1/chat/completions",
+            {**CHAT, "messages": [{"role": "user", "content": "word " * 80}] * 2048, "max_tokens": 100_000},
+            400,  # the prompt is longer than the tiny model's context
+        ),
+        # 400,000 empty token lists: refused by the worker, not validated in the gateway's process.
+        ("/v1/completions", {"model": "tiny-qwen", "prompt": [[1]] * 400_000}, 400),
+        # 3 MiB of logit_bias entries: too many values to bring back.
+        ("/v1/chat/completions", {**CHAT, "logit_bias": {str(i): 0 for i in range(300_000)}}, 400),
+    ],
+)
+def test_large_bodies_do_not_hold_up_other_requests(gateway: LiveServer, path: str, body: dict, status: int) -> None:
+    """pydantic validates in one call that holds the interpreter lock: a thread would stall every other
+    request for the length of it (0.6 s for 4 MiB of tiny messages); a worker process does not."""
+    data = json.dumps(body, separators=(",", ":")).encode()
+    assert len(data) > 64 * 1024
+    answered, worst = health_worst_while(gateway, path, data)
+    assert answered == status
     assert worst < 0.25, f"/health waited {worst * 1000:.0f} ms"
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "code"),
+    [
+        ({**CHAT, "messages": [{"role": "user", "content": "x"}] * 2049}, "messages", "invalid_value"),
+        (
+            {**CHAT, "messages": [{"role": "user", "content": "x" * 70_000 + "\ud800"}]},
+            "messages.0.content",
+            "invalid_value",
+        ),
+        ({**CHAT, "logit_bias": {str(i): 0 for i in range(70_000)}}, None, "too_many_values"),
+        ({**CHAT, "tools": [{"type": "function", "function": {"name": "f" * 600}}] * 129}, "tools", "invalid_value"),
+    ],
+)
+def test_large_bodies_are_refused_like_small_ones(
+    gateway: LiveServer, body: dict, param: str | None, code: str
+) -> None:
+    data = json.dumps(body).encode().replace(b"\\ud800", b"\ud800")
+    assert len(data) > 64 * 1024  # through a worker process
+    status, answer = post_raw(gateway, "/v1/chat/completions", data)
+    assert status == 400, answer
+    assert (answer["error"]["param"], answer["error"]["code"]) == (param, code)
+
+
+def test_parsing_workers_take_a_bounded_number_of_bodies() -> None:
+    body = json.dumps({**CHAT, "messages": [{"role": "user", "content": "x" * 100_000}]}).encode()
+
+    async def two_at_once() -> None:
+        parsers = JsonBodyParsers(workers=1, pending_max=1)
+        try:
+            first = asyncio.ensure_future(parsers.parse(ChatCompletionRequest, body))
+            await asyncio.sleep(0)  # the first one is pending
+            with pytest.raises(RateLimitError) as caught:
+                await parsers.parse(ChatCompletionRequest, body)
+            assert caught.value.code == "queue_full" and caught.value.headers["Retry-After"] == "1"
+            assert len((await first).messages[0].content) == 100_000
+        finally:
+            parsers.stop()
+
+    asyncio.run(two_at_once())
 
 
 # --- the Hugging Face token -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 
 from app.config import Settings
 from app.errors import AuthenticationError, PermissionDeniedError
+from app.json_body import JsonBodyParsers
 from app.middleware import CLIENT_STATE_KEY
 from app.services.asr_service import TranscriptionService
 from app.services.audio_io import AudioDecoding
@@ -35,6 +36,7 @@ class AppState:
     transcription: TranscriptionService
     languages: LanguageService
     diarization: DiarizationService
+    json_parsers: JsonBodyParsers = field(default_factory=JsonBodyParsers)
     cache: dict[str, Any] = field(default_factory=dict)
     jobs: JobService = field(init=False)
     """Built from the rest of the state once it exists (`JobService(state)`)."""

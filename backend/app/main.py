@@ -89,6 +89,7 @@ def create_app(
             await jobs_service.stop()
             await app.state.gateway.transcription.stop()
             await app.state.gateway.languages.stop()
+            app.state.gateway.json_parsers.stop()
             await app.state.gateway.diarization.stop()
             await registry.shutdown()
             monitor.stop()

@@ -7,12 +7,17 @@ silently; fields nobody defines are ignored, as OpenAI does. Responses are built
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # The range OpenAI gives `seed`: a signed 64-bit integer.
 SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
+# OpenAI's own limits on the lists a body may hold (and a bound on what a large body costs to take in):
+MAX_MESSAGES = 2048
+MAX_TOOLS = 128
+MAX_PROMPTS = 4096
+"""A batch of prompts; MAX_GENERATIONS_PER_REQUEST (at most 4096) is what really bounds it."""
 
 
 def _null_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
@@ -111,13 +116,13 @@ class SamplingFields(OpenAIBody):
 
 
 class ChatCompletionRequest(SamplingFields):
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     max_completion_tokens: int | None = Field(None, ge=1)
     top_logprobs: int | None = Field(None, ge=0, le=20)
-    tools: list[dict[str, Any]] | None = None
+    tools: list[dict[str, Any]] | None = Field(None, max_length=MAX_TOOLS)
     tool_choice: str | dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
-    functions: list[dict[str, Any]] | None = None
+    functions: list[dict[str, Any]] | None = Field(None, max_length=MAX_TOOLS)
     function_call: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
     chat_template_kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -149,11 +154,29 @@ class ChatCompletionRequest(SamplingFields):
         return self.max_completion_tokens or self.max_tokens
 
 
+# The first kind that fits, each list giving up at its first wrong item: pydantic's default ("smart")
+# union validates every item against every kind, 19 ms for 64 KiB of short token lists against 3.4.
+Prompt = Annotated[
+    str
+    | Annotated[list[str], Field(fail_fast=True)]
+    | Annotated[list[int], Field(fail_fast=True)]
+    | Annotated[list[list[int]], Field(fail_fast=True)],
+    Field(union_mode="left_to_right"),
+]
+
+
 class CompletionRequest(SamplingFields):
-    prompt: str | list[str] | list[int] | list[list[int]]
+    prompt: Prompt
     echo: bool = False
     suffix: str | None = None
     best_of: int | None = None
+
+    @field_validator("prompt")
+    @classmethod
+    def _batch_size(cls, prompt: str | list[str] | list[int] | list[list[int]]) -> Any:
+        if isinstance(prompt, list) and len(prompt) > MAX_PROMPTS and not isinstance(prompt[0], int):
+            raise ValueError(f"a batch holds at most {MAX_PROMPTS} prompts")
+        return prompt
 
     def unsupported(self) -> list[str]:
         names = super().unsupported()
