@@ -4,7 +4,7 @@ growth, and the worst `/health` delay while each request is handled.
 The gateway runs as `inference-gateway serve` in a subprocess (LLM slot: the tests' tiny Qwen3, loaded
 before the first scenario, so no scenario pays for the load; a client key). Each scenario sends one
 request over a raw socket (its body as fast as the server takes it), while a second connection polls
-`/health`; the server's RSS is sampled every 5 ms. Scenarios:
+`/health`; the RSS of the server and its worker processes is sampled every 5 ms. Scenarios:
 
 - `50 MiB JSON, no key`: a chat body declared at 50 MiB, without a key;
 - `24 MiB chunked upload, no key`: a multipart upload without `Content-Length`, without a key;
@@ -19,6 +19,7 @@ request over a raw socket (its body as fast as the server takes it), while a sec
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -85,7 +86,9 @@ def send(port: int, head: str, body: bytes | None, chunked_bytes: int = 0) -> tu
     elif chunked_bytes:
         part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
         frame = f"{MiB:x}\r\n".encode() + b"\0" * MiB + b"\r\n"
+        closing = b"\r\n--x--\r\n"
         pieces = [f"{len(part):x}\r\n".encode() + part + b"\r\n"] + [frame] * (chunked_bytes // MiB)
+        pieces.append(f"{len(closing):x}\r\n".encode() + closing + b"\r\n0\r\n\r\n")  # the end of the body
     for piece in pieces:
         if answered():
             break
@@ -114,8 +117,17 @@ def send(port: int, head: str, body: bytes | None, chunked_bytes: int = 0) -> tu
     return status, sent
 
 
+def rss_with_children(process: psutil.Process) -> int:
+    """The server's RSS and its worker processes' (large JSON bodies are parsed in those)."""
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += child.memory_info().rss
+    return total
+
+
 def run_scenario(name: str, port: int, process: psutil.Process, head: str, body: bytes | None, chunked: int) -> Outcome:
-    baseline = process.memory_info().rss
+    baseline = rss_with_children(process)
     peak = baseline
     delays: list[float] = []
     done = threading.Event()
@@ -123,7 +135,7 @@ def run_scenario(name: str, port: int, process: psutil.Process, head: str, body:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, process.memory_info().rss)
+            peak = max(peak, rss_with_children(process))
             time.sleep(0.005)
 
     def poll_health() -> None:
@@ -173,7 +185,8 @@ def main() -> None:
     largest = largest_chat_body(limit)
     many = {"model": "qwen", "max_tokens": 1, "messages": [{"role": "user", "content": "x" * 1024}] * 2048}
     many_bytes = json.dumps(many).encode()
-    lists = json.dumps({"model": "qwen", "max_tokens": 1, "prompt": [[1]] * ((limit - 200) // 4)}).encode()
+    token_lists = {"model": "qwen", "max_tokens": 1, "prompt": [[1]] * ((limit - 200) // 4)}
+    lists = json.dumps(token_lists, separators=(",", ":")).encode()
     json_head = "POST /v1/chat/completions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
     upload_head = (
         "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: bench\r\n"
