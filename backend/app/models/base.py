@@ -52,6 +52,8 @@ class BaseModelWrapper(ABC):
     kind: str = "model"
     listed: bool = True
     """Shown by `/v1/models`: a model clients name on some route."""
+    one_gpu: str | None = None
+    """Set for models that run on one device: what they are, for the 400 a load on several GPUs gets."""
 
     def __init__(
         self,
@@ -207,6 +209,10 @@ class BaseModelWrapper(ABC):
 
     def select_devices(self, device_ids: list[int] | None) -> list[str]:
         """Validate the requested GPU ids; no ids means the wrapper's default (CPU without CUDA)."""
+        if self.one_gpu is not None and device_ids and len(device_ids) > 1:
+            raise InvalidRequestError(
+                f"{self.one_gpu} runs on one GPU; got gpu_device_ids {device_ids}", param="gpu_device_ids"
+            )
         available = gpu_monitor.visible_gpu_count()
         if device_ids:
             if available == 0:

@@ -53,6 +53,7 @@ def find_nemo_file(path: Path) -> Path:
 
 class CanaryASRModel(BaseModelWrapper):
     kind = "asr"
+    one_gpu = "an ASR model"
     sample_rate = SAMPLE_RATE
 
     def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "canary") -> None:
@@ -83,13 +84,6 @@ class CanaryASRModel(BaseModelWrapper):
     def window_s(self) -> float:
         """Longest piece handed to the model at once; longer audio is split (`split_for_model`)."""
         return self.settings.asr_window_s
-
-    def select_devices(self, device_ids: list[int] | None) -> list[str]:
-        if device_ids and len(device_ids) > 1:
-            raise InvalidRequestError(
-                f"an ASR model runs on one GPU; got gpu_device_ids {device_ids}", param="gpu_device_ids"
-            )
-        return super().select_devices(device_ids)
 
     def default_devices(self, gpu_count: int) -> list[str]:
         return self.select_devices([self.settings.canary_gpu_device_id]) if gpu_count else ["cpu"]

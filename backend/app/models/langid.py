@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
-from app.errors import InvalidRequestError
 from app.models.base import BaseModelWrapper, describe_error
 from app.models.canary import NEMO_ALLOW_PATTERNS, find_nemo_file
 
@@ -34,6 +33,7 @@ def language_code(label: str) -> str:
 
 class LanguageIdModel(BaseModelWrapper):
     kind = "langid"
+    one_gpu = "a language identification model"
     listed = False  # the speech routes use it; no route takes it by name
     sample_rate = SAMPLE_RATE
 
@@ -50,14 +50,6 @@ class LanguageIdModel(BaseModelWrapper):
         self.settings = settings
         self.model: Any = None
         self._labels: list[str] = []
-
-    def select_devices(self, device_ids: list[int] | None) -> list[str]:
-        if device_ids and len(device_ids) > 1:
-            raise InvalidRequestError(
-                f"a language identification model runs on one GPU; got gpu_device_ids {device_ids}",
-                param="gpu_device_ids",
-            )
-        return super().select_devices(device_ids)
 
     def default_devices(self, gpu_count: int) -> list[str]:
         return self.select_devices([self.settings.canary_gpu_device_id]) if gpu_count else ["cpu"]

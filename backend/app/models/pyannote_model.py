@@ -121,6 +121,7 @@ def _model_summary(model: Any, reference: Any) -> dict[str, Any]:
 
 class PyannoteDiarizationModel(BaseModelWrapper):
     kind = "diarization"
+    one_gpu = "a diarization pipeline (DIARIZATION_REPLICAS copies of it)"
     sample_rate = SAMPLE_RATE
 
     def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "pyannote") -> None:
@@ -143,15 +144,6 @@ class PyannoteDiarizationModel(BaseModelWrapper):
     @property
     def replicas(self) -> int:
         return len(self._pipelines)
-
-    def select_devices(self, device_ids: list[int] | None) -> list[str]:
-        if device_ids and len(device_ids) > 1:
-            raise InvalidRequestError(
-                f"a diarization pipeline runs on one GPU (DIARIZATION_REPLICAS copies of it); got gpu_device_ids "
-                f"{device_ids}",
-                param="gpu_device_ids",
-            )
-        return super().select_devices(device_ids)
 
     def default_devices(self, gpu_count: int) -> list[str]:
         return self.select_devices([self.settings.pyannote_gpu_device_id]) if gpu_count else ["cpu"]
