@@ -1,0 +1,3 @@
+import type { Me } from '../api/types';
+
+export type Role = Me['role'];
