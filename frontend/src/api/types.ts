@@ -26,3 +26,4 @@ export type LogLevel = LogEntry['level'];
 export type LogPage = Schemas['LogPage'];
 export type ServedModel = Schemas['ModelObject'];
 export type ModelActionAnswer = Schemas['ModelAction'];
+export type Role = Me['role'];

@@ -19,7 +19,7 @@ import type { SvgIconComponent } from '@mui/icons-material';
 import { NavLink, useLocation } from 'react-router';
 
 import { NAV_SECTIONS, PAGES, type NavIcon } from '../pages';
-import type { Role } from './access';
+import type { Role } from '../api/types';
 
 export const DRAWER_WIDTH = 232;
 

@@ -56,7 +56,18 @@ function LogLine({ entry }: { entry: LogEntry }) {
       >
         {entry.level}
       </Box>
-      <Box component="span" sx={{ color: 'text.secondary', flexShrink: 0 }}>
+      <Box
+        component="span"
+        title={entry.logger}
+        sx={{
+          color: 'text.secondary',
+          flexShrink: 0,
+          width: { sm: 112 },
+          overflow: 'hidden',
+          textOverflow: 'ellipsis',
+          whiteSpace: 'nowrap',
+        }}
+      >
         {entry.logger}
       </Box>
       <Box
@@ -81,11 +92,13 @@ export default function LogsPage() {
   // Typing does not start a request per key.
   const q = useDebouncedValue(search.trim());
   const tail = useLogTail({ level, q }, follow);
-  const bottom = useRef<HTMLDivElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
   const count = tail.data?.entries.length ?? 0;
 
   useEffect(() => {
-    if (follow) bottom.current?.scrollIntoView?.({ block: 'end' });
+    // Following keeps the newest line in view (inside the log box, not the page).
+    const box = scroller.current;
+    if (follow && box) box.scrollTop = box.scrollHeight;
   }, [follow, count]);
 
   return (
@@ -136,6 +149,7 @@ export default function LogsPage() {
         <Typography color="text.secondary">No line matches.</Typography>
       ) : (
         <Paper
+          ref={scroller}
           variant="outlined"
           sx={{ maxHeight: '70vh', overflow: 'auto' }}
           tabIndex={0}
@@ -146,7 +160,6 @@ export default function LogsPage() {
               <LogLine key={entry.id} entry={entry} />
             ))}
           </Box>
-          <div ref={bottom} />
         </Paper>
       )}
     </>

@@ -26,15 +26,18 @@ export function GpuBudgetView({ budget }: { budget: GpuBudget[] }) {
       </Typography>
     );
   }
+  // One colour per model on every GPU.
+  const keys = [...new Set(budget.flatMap((gpu) => gpu.models.map((m) => m.key)))];
+  const colorOf = (key: string) => MODEL_COLORS[keys.indexOf(key) % MODEL_COLORS.length] ?? '#4e79a7';
   return (
     <Stack spacing={2}>
       {budget.map((gpu) => {
         const held = gpu.models.reduce((sum, m) => sum + m.mib, 0);
         const segments: Segment[] = [
-          ...gpu.models.map((m, i) => ({
+          ...gpu.models.map((m) => ({
             label: `${m.key}: ${formatMib(m.mib)} ${m.basis === 'reserved' ? 'reserved' : 'measured'}`,
             mib: m.mib,
-            color: MODEL_COLORS[i % MODEL_COLORS.length]!,
+            color: colorOf(m.key),
             pattern: m.basis === 'reserved',
           })),
           {

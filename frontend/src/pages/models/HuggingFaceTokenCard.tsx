@@ -90,7 +90,8 @@ export function HuggingFaceTokenCard({ token, cacheDir }: { token: HuggingFaceTo
             )}
           </Typography>
           <Typography variant="caption" color="text.secondary" sx={{ overflowWrap: 'anywhere' }}>
-            Kept on the server in the model cache ({cacheDir}) or from HUGGINGFACE_TOKEN.
+            Stored on the server in {cacheDir}/.hf_token, readable by the gateway only (HUGGINGFACE_TOKEN sets
+            it at start).
           </Typography>
           {remove.isError && <Alert severity="error">{errorMessage(remove.error)}</Alert>}
         </Box>

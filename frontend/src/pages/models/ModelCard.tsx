@@ -116,7 +116,7 @@ function ActionButton({
   variant?: 'contained' | 'outlined';
 }) {
   return (
-    <Tooltip title={state.reason}>
+    <Tooltip title={state.reason} describeChild>
       {/* a disabled button fires no events: the span keeps the tooltip (and its reason) reachable */}
       <span>
         <Button size="small" variant={variant ?? 'outlined'} disabled={!state.enabled} onClick={onClick}>

@@ -3,6 +3,8 @@ import Box from '@mui/material/Box';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import Skeleton from '@mui/material/Skeleton';
+import Tab from '@mui/material/Tab';
+import Tabs from '@mui/material/Tabs';
 import ToggleButton from '@mui/material/ToggleButton';
 import ToggleButtonGroup from '@mui/material/ToggleButtonGroup';
 import Typography from '@mui/material/Typography';
@@ -107,20 +109,19 @@ export function HistoryPanel({ range, onRangeChange, history, error, memoryTotal
             <ToggleButton value="24h">24 h</ToggleButton>
           </ToggleButtonGroup>
         </Box>
-        <ToggleButtonGroup
-          size="small"
-          exclusive
+        <Tabs
           value={metric}
-          onChange={(_, value: Metric | null) => value && setChosen(value)}
+          onChange={(_, value: Metric) => setChosen(value)}
+          variant="scrollable"
+          scrollButtons="auto"
+          allowScrollButtonsMobile
           aria-label="What to plot"
-          sx={{ flexWrap: 'wrap', mb: 1 }}
+          sx={{ mb: 1, minHeight: 40, '& .MuiTab-root': { minHeight: 40, py: 0 } }}
         >
           {METRICS.filter((m) => hasGpus || !m.gpu).map((m) => (
-            <ToggleButton key={m.id} value={m.id}>
-              {m.label}
-            </ToggleButton>
+            <Tab key={m.id} value={m.id} label={m.label} />
           ))}
-        </ToggleButtonGroup>
+        </Tabs>
         {error ? (
           <Alert severity="error">{errorMessage(error)}</Alert>
         ) : !history ? (

@@ -1,3 +1,0 @@
-import type { Me } from '../api/types';
-
-export type Role = Me['role'];
