@@ -66,12 +66,12 @@ describe('a model card', () => {
       model({
         state: 'loading',
         message: 'loading on cuda:0',
-        load: { started_at: NOW - 12, elapsed_s: 12.4, previous_load_s: null },
+        load: { started_at: NOW - 12, elapsed_s: 12.4, previous_load_s: 30 },
       }),
     );
     const { unmount } = renderApp('/models');
     expect(await within(await card()).findByTestId('load-progress')).toHaveTextContent(
-      'loading on cuda:0 · 12 s so far',
+      'loading on cuda:0 · 12 s so far (last load took 30 s)',
     );
     unmount();
 

@@ -84,6 +84,9 @@ function Progress({ model }: { model: ModelStatus }) {
         <Typography variant="body2" sx={{ mt: 0.5 }}>
           {model.message || 'Loading'}
           {model.load ? ` · ${formatDuration(model.load.elapsed_s)} so far` : ''}
+          {model.load?.previous_load_s
+            ? ` (last load took ${formatDuration(model.load.previous_load_s)})`
+            : ''}
         </Typography>
       </Box>
     );
