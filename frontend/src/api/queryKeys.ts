@@ -32,5 +32,7 @@ export const queryKeys = {
     all: ['jobs'] as const,
     list: () => ['jobs', 'list'] as const,
     detail: (id: string) => ['jobs', 'detail', id] as const,
+    /** A finished job's result in one format (the preview on its page). */
+    result: (id: string, format: string) => ['jobs', 'detail', id, 'result', format] as const,
   },
 } as const;
