@@ -65,3 +65,4 @@ def serve_dashboard(app: FastAPI, dist: Path | None) -> None:
         await handler(scope, receive, send)
 
     app.router.default = unmatched
+    logger.info("The dashboard is served at / from %s", dist)
