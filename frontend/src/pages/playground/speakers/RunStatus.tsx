@@ -53,7 +53,8 @@ export function RunStatus({
       {state.kind === 'busy' && (
         <Box>
           <Typography variant="body2" sx={{ mb: 0.5 }}>
-            Finding the speakers and their words… {formatDuration(state.elapsedS)}
+            Finding the speakers and their words…{' '}
+            {state.elapsedS < 60 ? `${state.elapsedS.toFixed(1)} s` : formatDuration(state.elapsedS)}
             {state.attempt > 1 ? ` (try ${state.attempt})` : ''}
           </Typography>
           <LinearProgress aria-label="Diarizing and transcribing" />
