@@ -9,6 +9,7 @@ import WorkHistoryIcon from '@mui/icons-material/WorkHistoryOutlined';
 import Box from '@mui/material/Box';
 import Drawer from '@mui/material/Drawer';
 import List from '@mui/material/List';
+import ListItem from '@mui/material/ListItem';
 import ListItemButton from '@mui/material/ListItemButton';
 import ListItemIcon from '@mui/material/ListItemIcon';
 import ListItemText from '@mui/material/ListItemText';
@@ -66,20 +67,22 @@ function NavItems({ role, onNavigate }: { role: Role | null; onNavigate: () => v
               const selected =
                 page.path === '/' ? location.pathname === '/' : location.pathname.startsWith(page.path);
               return (
-                <ListItemButton
-                  key={page.path}
-                  component={NavLink}
-                  to={page.path}
-                  end={page.path === '/'}
-                  selected={selected}
-                  onClick={onNavigate}
-                  sx={{ mx: 1, borderRadius: 1 }}
-                >
-                  <ListItemIcon sx={{ minWidth: 36 }}>
-                    <Icon fontSize="small" />
-                  </ListItemIcon>
-                  <ListItemText primary={nav.label} />
-                </ListItemButton>
+                // A <li> around each link: a list holds only list items (axe's `list` rule).
+                <ListItem key={page.path} disablePadding>
+                  <ListItemButton
+                    component={NavLink}
+                    to={page.path}
+                    end={page.path === '/'}
+                    selected={selected}
+                    onClick={onNavigate}
+                    sx={{ mx: 1, borderRadius: 1 }}
+                  >
+                    <ListItemIcon sx={{ minWidth: 36 }}>
+                      <Icon fontSize="small" />
+                    </ListItemIcon>
+                    <ListItemText primary={nav.label} />
+                  </ListItemButton>
+                </ListItem>
               );
             })}
           </List>
