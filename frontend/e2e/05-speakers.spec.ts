@@ -22,12 +22,25 @@ test('who said what draws a timeline with at least one speaker lane', async ({ p
   await expect(page.getByTestId('speaker-audio')).toBeAttached();
   await expect(page.getByTestId('speaker-transcript')).not.toBeEmpty();
 
-  // A click on a segment moves the player there.
-  const segment = timeline.getByTestId('speaker-segment').last();
-  await segment.click();
+  // A click on a segment moves the player to the segment's start ("SPEAKER_00, 0:00 to 0:13: play from here").
+  const audio = page.getByTestId('speaker-audio');
+  const playerAt = () => audio.evaluate((element: HTMLAudioElement) => element.currentTime);
   await expect
-    .poll(() => page.getByTestId('speaker-audio').evaluate((audio: HTMLAudioElement) => audio.currentTime))
-    .toBeGreaterThanOrEqual(0);
+    .poll(() => audio.evaluate((element: HTMLAudioElement) => element.readyState))
+    .toBeGreaterThan(0);
+  await audio.evaluate((element: HTMLAudioElement) => {
+    element.pause();
+    element.currentTime = 12;
+  });
+  await expect.poll(playerAt).toBeGreaterThan(11);
+  const segment = timeline.getByTestId('speaker-segment').first();
+  const label = (await segment.getAttribute('aria-label')) ?? '';
+  const [, minutes, seconds] = /, (\d+):(\d\d) to /.exec(label) ?? [];
+  expect(minutes, `a segment's label says when it starts: "${label}"`).toBeDefined();
+  const start = Number(minutes) * 60 + Number(seconds);
+  await segment.click();
+  await expect.poll(playerAt).toBeLessThan(start + 2);
+  expect(await playerAt()).toBeGreaterThanOrEqual(start);
 
   await expectAccessible(page, 'Who said what with a timeline');
   await shoot(page, 'speakers');
