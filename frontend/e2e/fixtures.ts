@@ -53,8 +53,16 @@ export class Gateway {
     return (await this.model(key)).state;
   }
 
+  /** Waits out a download, load or unload in progress. */
+  private async settle(key: ModelKey): Promise<string> {
+    await expect
+      .poll(() => this.state(key), { timeout: 90_000, message: `${key} settles` })
+      .not.toMatch(/^(downloading|loading|unloading)$/);
+    return this.state(key);
+  }
+
   async load(key: ModelKey): Promise<void> {
-    if ((await this.state(key)) !== 'loaded') {
+    if ((await this.settle(key)) !== 'loaded') {
       const response = await this.api.post(`/api/admin/models/${key}/load`);
       expect(response.status(), await response.text()).toBe(202);
     }
@@ -62,13 +70,11 @@ export class Gateway {
   }
 
   async unload(key: ModelKey): Promise<void> {
-    if ((await this.state(key)) === 'loaded') {
+    if ((await this.settle(key)) === 'loaded') {
       const response = await this.api.post(`/api/admin/models/${key}/unload`);
       expect(response.status(), await response.text()).toBe(202);
     }
-    await expect
-      .poll(() => this.state(key), { timeout: 60_000, message: `${key} unloads` })
-      .not.toMatch(/^(loaded|loading|unloading)$/);
+    expect(await this.settle(key)).not.toBe('loaded');
   }
 }
 
@@ -90,7 +96,14 @@ const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
  * violation, listing each with the elements it found and what to fix.
  */
 export async function expectAccessible(page: Page, where: string): Promise<void> {
+  // Colours are checked as they end up, not halfway through a transition (a chip that just changed state).
+  const still = await page.addStyleTag({
+    content: '*, *::before, *::after { transition: none !important; animation: none !important; }',
+  });
   const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  await still.evaluate((style) => {
+    style.parentNode?.removeChild(style);
+  });
   const blocking = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   if (blocking.length) {
     await test.info().attach(`axe violations (${where})`, {
