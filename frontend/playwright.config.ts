@@ -55,13 +55,14 @@ const port = Number(process.env.E2E_PORT ?? 8620);
 const baseURL = `http://127.0.0.1:${port}`;
 const folder = gatewayFolder();
 const dist = resolve(here, process.env.E2E_DIST ?? 'dist');
+const results = join(here, 'test-results');
 
 export default defineConfig({
   testDir: './e2e',
-  outputDir: './test-results',
+  outputDir: results,
   globalSetup: './e2e/global-setup.ts',
   globalTeardown: './e2e/global-teardown.ts',
-  // One worker, in file order (the files are numbered in the issue's order); the tests share one gateway.
+  // One worker, in the files' numbered order; the tests share one gateway.
   workers: 1,
   fullyParallel: false,
   retries: 0,
@@ -84,16 +85,17 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium' }],
   webServer: {
+    // Its log goes to test-results/gateway.log (kept after the run, like the traces of failed tests).
     command: [
-      `cd "${checkout}" &&`,
-      `PYTHONPATH=backend:. "${gatewayPython()}" -m tests.dashboard_gateway`,
-      `--port ${port} --folder "${folder}" --dist "${dist}"`,
+      `mkdir -p "${results}" && cd "${checkout}" &&`,
+      `PYTHONPATH=backend:. exec "${gatewayPython()}" -m tests.dashboard_gateway`,
+      `--port ${port} --folder "${folder}" --dist "${dist}" > "${join(results, 'gateway.log')}" 2>&1`,
     ].join(' '),
     url: `${baseURL}/health`,
     timeout: 300_000,
     reuseExistingServer: false,
     stdout: 'ignore',
     stderr: 'ignore',
-    gracefulShutdown: { signal: 'SIGINT', timeout: 10_000 },
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
   },
 });
