@@ -4,7 +4,15 @@ import { createTheme } from '@mui/material/styles';
 export const theme = createTheme({
   cssVariables: { colorSchemeSelector: 'media' },
   colorSchemes: {
-    light: { palette: { primary: { main: '#1d5fbf' }, background: { default: '#f5f7fa' } } },
+    light: {
+      palette: {
+        primary: { main: '#1d5fbf' },
+        // Darker than MUI's defaults (3.1:1 and 3.85:1 on white): text in these colours passes WCAG AA.
+        warning: { main: '#b45309' },
+        info: { main: '#0369a1' },
+        background: { default: '#f5f7fa' },
+      },
+    },
     dark: { palette: { primary: { main: '#7fb0ff' }, background: { default: '#0f1216', paper: '#161a20' } } },
   },
   shape: { borderRadius: 8 },
