@@ -1,7 +1,8 @@
 """A minimal Hugging Face Hub on loopback: enough of its HTTP API for `snapshot_download`.
 
 It serves one model repo from a local folder, streams files slowly enough for progress to be
-observed, and records the Authorization headers it receives.
+observed, and records the Authorization headers it receives. While `gated` is set it refuses the repo
+as the Hub refuses a gated one to an account that has not accepted its conditions.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class FakeHub:
         self.files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
         self.files.update(extra_files or {})
         self.chunk_delay_s = chunk_delay_s
+        self.gated = False
         self.authorizations: list[str | None] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -82,6 +84,19 @@ class FakeHub:
                 self.send_header("Content-Type", "application/octet-stream")
                 self.end_headers()
 
+            def _refused(self) -> bool:
+                if not hub.gated:
+                    return False
+                body = b'{"error": "Access to this model is restricted"}'
+                self.send_response(403)
+                self.send_header("X-Error-Code", "GatedRepo")
+                self.send_header("X-Error-Message", f"Access to model {hub.repo_id} is restricted.")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return True
+
             def _json(self, payload: object) -> None:
                 body = json.dumps(payload).encode()
                 self.send_response(200)
@@ -92,6 +107,8 @@ class FakeHub:
 
             def do_HEAD(self) -> None:
                 hub.authorizations.append(self.headers.get("Authorization"))
+                if self._refused():
+                    return
                 found = self._file()
                 if found is None:
                     self.send_error(404)
@@ -101,6 +118,8 @@ class FakeHub:
 
             def do_GET(self) -> None:
                 hub.authorizations.append(self.headers.get("Authorization"))
+                if self._refused():
+                    return
                 path = urlparse(self.path).path
                 if path.startswith(f"/api/models/{hub.repo_id}/tree/"):
                     self._json([hub.tree_entry(n) for n in hub.files])

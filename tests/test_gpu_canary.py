@@ -78,6 +78,10 @@ def test_load_on_cuda_through_the_admin_api(gpu_asr: LiveServer, loaded: dict[st
     bf16 = torch.cuda.is_bf16_supported()
     assert server["dtype"] == ("bfloat16 (autocast, float32 weights)" if bf16 else "float32")
     assert server["load_seconds"] > 0
+    with gpu_asr.client(ADMIN_KEY) as http:
+        budget = http.get("/api/admin/status").json()["gpu_budget"][0]
+    held = server["gpu_memory_held_mib"]["cuda:0"]
+    assert budget["models"] == [{"key": "canary", "kind": "asr", "mib": held, "basis": "measured"}]
     parameters = list(wrapper(gpu_asr).model.parameters())
     assert parameters and all(p.device == torch.device("cuda", 0) for p in parameters)
     assert all(p.dtype == torch.float32 for p in parameters)
@@ -132,6 +136,7 @@ def test_unload_returns_gpu_memory(gpu_asr: LiveServer, loaded: dict[str, Any]) 
     after = status["server"]["gpu_memory_used_mib_after_unload"]
     assert set(before) == set(after) == {"cuda:0"}
     assert after["cuda:0"] < before["cuda:0"], status["server"]
+    assert status["memory_leak_suspected"] is False, status["server"]
     # The model itself is gone, not only the allocator's cache.
     gc.collect()
     assert model.model is None and nemo_model() is None

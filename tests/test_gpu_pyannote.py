@@ -90,6 +90,8 @@ def test_unload_returns_gpu_memory(on_gpu: PyannoteDiarizationModel) -> None:
     after = status["server"]["gpu_memory_used_mib_after_unload"]
     assert set(before) == set(after) == {"cuda:0"}
     assert after["cuda:0"] < before["cuda:0"], status["server"]
+    given_back = status["server"]["gpu_memory_given_back_mib"]["cuda:0"]
+    assert given_back >= status["server"]["gpu_memory_held_mib"]["cuda:0"] and not status["memory_leak_suspected"]
     gc.collect()
     assert on_gpu._pipelines == [] and all(ref() is None for ref in pipelines)
     assert torch.cuda.memory_reserved(0) < reserved

@@ -116,6 +116,11 @@ def test_models_and_engine_status(gpu_gateway: LiveServer, sdk: openai.OpenAI) -
         0.5,
     )
     assert server["dtype"] in ("bfloat16", "float16")
+    with gpu_gateway.client() as http:
+        budget = http.get("/api/admin/status").json()["gpu_budget"][0]
+    reserved = {"key": "qwen", "kind": "llm", "mib": round(0.5 * budget["total_mib"]), "basis": "reserved"}
+    assert budget["index"] == 0 and budget["models"] == [reserved]
+    assert budget["headroom_mib"] == budget["total_mib"] - budget["used_mib"]
 
 
 def test_chat_non_stream(gpu_gateway: LiveServer, sdk: openai.OpenAI) -> None:
@@ -233,6 +238,7 @@ def test_unload_frees_gpu_memory(gpu_gateway: LiveServer, sdk: openai.OpenAI) ->
     after = status["server"]["gpu_memory_used_mib_after_unload"]
     assert set(before) == set(after) == {"cuda:0"}
     assert after["cuda:0"] < before["cuda:0"], status["server"]
+    assert status["memory_leak_suspected"] is False, status["server"]
     with pytest.raises(openai.APIStatusError) as unloaded:
         sdk.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=4)
     assert unloaded.value.status_code == 503

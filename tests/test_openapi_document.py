@@ -1,5 +1,7 @@
-"""`/openapi.json` says what the gateway really answers: no 422 (it never sends one), and every status a
-catalogue of real requests provokes on a route is declared for that route, with the error envelope."""
+"""`/openapi.json` says what the gateway really answers: no 422 (it never sends one), every status a
+catalogue of real requests provokes on a route is declared for that route, with the error envelope, and
+every JSON body the catalogue gets back fits the schema declared for it (the typed client the dashboard
+generates from this document relies on it)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
 from starlette.routing import Match
 
 from app.config import Settings
@@ -76,14 +80,53 @@ def test_errors_are_declared_with_the_envelope(document: dict[str, Any]) -> None
     assert "ChatMessage" in document["components"]["schemas"]
 
 
-def _operation_of(server: LiveServer, method: str, path: str) -> str:
-    """The route template the app matches, as the document's paths are keyed."""
+def _route_of(server: LiveServer, method: str, path: str) -> APIRoute:
+    """The route the app matches; its `path_format` keys the document's paths."""
     scope = {"type": "http", "method": method, "path": path, "root_path": ""}
     for route in server.app.routes:
         match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return route.path_format
+        if match == Match.FULL and isinstance(route, APIRoute):
+            return route
     raise AssertionError(f"no route for {method} {path}")
+
+
+TYPED = {
+    ("get", "/v1/models"): "ModelList",
+    ("get", "/v1/models/{model}"): "ModelObject",
+    ("post", "/api/audio/transcribe"): "Transcription",
+    ("post", "/api/diarization/process"): "Diarization",
+    ("post", "/api/jobs"): "Job",
+    ("get", "/api/jobs"): "JobList",
+    ("get", "/api/jobs/{job_id}"): "Job",
+    ("delete", "/api/jobs/{job_id}"): "Job",
+    ("get", "/api/auth/me"): "Caller",
+    ("get", "/api/admin/status"): "AdminStatus",
+    ("get", "/api/admin/models/{key}"): "ModelStatus",
+    ("post", "/api/admin/models/{key}/download"): "ModelAction",
+    ("post", "/api/admin/models/{key}/load"): "ModelAction",
+    ("post", "/api/admin/models/{key}/unload"): "ModelAction",
+    ("get", "/api/admin/huggingface/token"): "TokenStatus",
+    ("post", "/api/admin/huggingface/token"): "TokenStatus",
+    ("get", "/api/admin/monitor/history"): "MonitorHistory",
+    ("get", "/api/admin/logs"): "LogPage",
+}
+
+
+def test_json_bodies_are_declared_with_their_schemas(document: dict[str, Any]) -> None:
+    for (method, path), name in TYPED.items():
+        responses = document["paths"][path][method]["responses"]
+        success = responses.get("200") or responses["202"]
+        assert success["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{name}"}, path
+    schemas = document["components"]["schemas"]
+    status = schemas["AdminStatus"]["properties"]
+    assert {"gpu_budget", "system", "models"} <= set(status)
+    assert schemas["ModelStatus"]["properties"]["last_error"]["anyOf"][0] == {"$ref": "#/components/schemas/LastError"}
+    events = document["paths"]["/api/jobs/{job_id}/events"]["get"]["responses"]["200"]["content"]
+    assert set(events) == {"text/event-stream"}
+    assert set(document["paths"]["/api/diarization/process"]["post"]["responses"]["200"]["content"]) == {
+        "application/json",
+        "text/plain",
+    }
 
 
 def _wait_job(http: httpx.Client, job_id: str) -> None:
@@ -112,6 +155,8 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
     with anonymous, client, admin:
         call(anonymous, "GET", "/health")
         call(anonymous, "GET", "/health/ready")
+        call(anonymous, "GET", "/api/auth/me")
+        call(client, "GET", "/api/auth/me")
         call(anonymous, "GET", "/v1/models")
         call(client, "GET", "/v1/models")
         call(client, "GET", "/v1/models/qwen")
@@ -131,7 +176,13 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
             call(client, "POST", path, data={"model": "canary", "language": "de"}, files=upload(garbage))
             call(client, "POST", path, data={"model": "canary", "language": "de"}, files=upload(too_long))
             call(client, "POST", path, data={"model": "canary"})
+        transcribe = {"model": "canary", "language": "de", "timestamps": "true"}
+        assert "words" in call(client, "POST", "/api/audio/transcribe", data=transcribe, files=upload(wav)).json()
+        diarized = call(client, "POST", "/api/audio/transcribe?diarize=true", data=transcribe, files=upload(wav))
+        assert "speaker" in diarized.json()["segments"][0]
         call(client, "POST", "/api/diarization/process", files=upload(wav))
+        rttm = call(client, "POST", "/api/diarization/process", data={"response_format": "rttm"}, files=upload(wav))
+        assert rttm.text.startswith("SPEAKER")
         call(client, "POST", "/api/diarization/process", files=upload(garbage))
         call(client, "POST", "/api/diarization/process", data={"min_speakers": 3, "max_speakers": 2}, files=upload(wav))
         job = call(client, "POST", "/api/jobs", data={"task": "transcribe", "language": "en"}, files=upload(wav)).json()
@@ -160,6 +211,11 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
         call(admin, "POST", "/api/admin/models/qwen/load", json={"what": 1})
         call(admin, "POST", "/api/admin/models/qwen/load")
         call(admin, "POST", "/api/admin/models/nope/unload")
+        call(admin, "GET", "/api/admin/monitor/history", params={"range": "6h"})
+        call(admin, "GET", "/api/admin/monitor/history", params={"range": "7d"})
+        call(admin, "GET", "/api/admin/logs", params={"level": "info", "q": "qwen"})
+        call(admin, "GET", "/api/admin/logs", params={"limit": 0})
+        call(client, "GET", "/api/admin/logs")
         call(admin, "GET", "/api/admin/huggingface/token")
         call(admin, "POST", "/api/admin/huggingface/token", json={"token": "hf with space"})
         call(admin, "POST", "/api/admin/huggingface/token", json={"token": None})
@@ -167,13 +223,22 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
 
     observed: dict[tuple[str, str], set[int]] = {}
     for method, path, response in seen:
-        operation = _operation_of(full, method, path)
+        route = _route_of(full, method, path.split("?")[0])
+        operation = route.path_format
         observed.setdefault((method, operation), set()).add(response.status_code)
         declared = document["paths"][operation][method.lower()]["responses"]
         assert str(response.status_code) in declared, (method, path, response.status_code, response.text[:200])
         if response.status_code >= 400 and operation != "/health/ready":
             assert set(response.json()) == {"error"}
+        is_json = response.headers.get("content-type", "").startswith("application/json")
+        if response.status_code < 300 and is_json and route.response_model is not None:
+            # Unknown keys are refused (`ResponseBody`): the body is exactly what the schema declares.
+            TypeAdapter(route.response_model).validate_python(response.json())
     # The catalogue reached what it was written for.
     assert observed[("POST", "/v1/chat/completions")] == {200, 400, 401, 404, 413}
     assert {400, 404, 413, 415} <= observed[("POST", "/v1/audio/transcriptions")]
     assert observed[("GET", "/api/admin/status")] == {200, 403}
+    assert observed[("GET", "/api/auth/me")] == {200, 401}
+    assert observed[("GET", "/api/admin/monitor/history")] == {200, 400}
+    assert observed[("GET", "/api/admin/logs")] == {200, 400, 403}
+    assert 200 in observed[("POST", "/api/audio/transcribe")]

@@ -80,6 +80,17 @@ def default_model_cache_dir() -> Path:
     return Path("/models") if in_container and Path("/models").is_dir() else Path("model_cache")
 
 
+CHECKOUT = Path(__file__).resolve().parents[2]
+"""The repository this package runs from (`backend/app/config.py` -> the checkout), when it runs from one."""
+
+
+def default_frontend_dist(checkout: Path = CHECKOUT) -> Path | None:
+    """The dashboard built in a checkout (`frontend/dist`), found from the package's location, not from the
+    working directory; None when it has not been built (or the package is installed elsewhere)."""
+    dist = checkout / "frontend" / "dist"
+    return dist if dist.is_dir() else None
+
+
 def cuda_available() -> bool:
     """Whether a CUDA device is usable, without importing torch (NVML is enough and cheap)."""
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
@@ -107,7 +118,14 @@ class Settings(BaseSettings):
     huggingface_token: str | None = None
     hf_endpoint: str | None = Field(None, description="Hub mirror URL (the variable huggingface_hub reads too).")
     model_cache_dir: Path = Field(default_factory=default_model_cache_dir)
-    frontend_dist: Path | None = None
+    frontend_dist: Path | None = Field(
+        default_factory=default_frontend_dist,
+        description="The built dashboard served at `/`; default: `frontend/dist` of the checkout when it exists; "
+        "empty: none.",
+    )
+    log_buffer_lines: int = Field(
+        5000, ge=100, le=100_000, description="Recent log lines kept in memory for GET /api/admin/logs."
+    )
     enabled_models: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_SLOTS), description="Model slots to serve, e.g. `qwen,canary`."
     )
@@ -257,9 +275,9 @@ class Settings(BaseSettings):
             return parsed
         return value
 
-    @field_validator("huggingface_token", mode="before")
+    @field_validator("huggingface_token", "frontend_dist", mode="before")
     @classmethod
-    def _empty_token(cls, value: Any) -> Any:
+    def _empty_is_unset(cls, value: Any) -> Any:
         return value or None
 
     @field_validator("huggingface_token")

@@ -19,6 +19,7 @@ from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
 from app.services.languages import LanguageService
+from app.services.log_buffer import LogBuffer
 from app.services.model_registry import ModelRegistry
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -36,6 +37,7 @@ class AppState:
     transcription: TranscriptionService
     languages: LanguageService
     diarization: DiarizationService
+    logs: LogBuffer
     json_parsers: JsonBodyParsers = field(default_factory=JsonBodyParsers)
     cache: dict[str, Any] = field(default_factory=dict)
     jobs: JobService = field(init=False)

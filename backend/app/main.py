@@ -6,20 +6,19 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.config import Settings, load_settings
 from app.dependencies import AppState
 from app.errors import RequestContextMiddleware, install_error_handlers
+from app.frontend import serve_dashboard
 from app.middleware import AccessMiddleware
 from app.openapi import install_openapi
-from app.routers import admin, audio, diarization, health, jobs, openai
+from app.routers import admin, audio, auth, diarization, health, jobs, openai
 from app.services.asr_service import TranscriptionService
 from app.services.audio_io import AudioDecoding
 from app.services.auth import Authenticator
@@ -27,6 +26,7 @@ from app.services.diarization_service import DiarizationService
 from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
 from app.services.languages import LanguageService
+from app.services.log_buffer import LogBuffer
 from app.services.model_registry import ModelRegistry, WrapperFactory
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -50,16 +50,23 @@ def create_app(
     settings.check_startup_safety()
     authenticator = Authenticator(settings.openai_api_keys, settings.admin_api_keys)
     rate_limiter = RateLimiter(settings.rate_limit_rpm)
+    keys = [k.key for k in (*settings.openai_api_keys, *settings.admin_api_keys)]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
+        token_store: TokenStore | None = None
+        logs = LogBuffer(
+            settings.log_buffer_lines,
+            secrets=lambda: [*keys, settings.huggingface_token, token_store.get() if token_store else None],
+        )
+        logs.attach()
         token_store = TokenStore(settings.model_cache_dir / ".hf_token", settings.huggingface_token)
         registry = ModelRegistry(settings, token_store.get)
         registry.configure(with_defaults=with_defaults)
         for factory in (wrapper_factories or {}).values():
             registry.register(factory(settings, token_store.get))
-        monitor = GPUMonitor()
+        monitor = GPUMonitor(disk_path=settings.model_cache_dir)
         await asyncio.to_thread(monitor.start)
         app.state.gateway = AppState(
             settings=settings,
@@ -72,6 +79,7 @@ def create_app(
             transcription=TranscriptionService(settings),
             languages=LanguageService(settings, registry),
             diarization=DiarizationService(settings),
+            logs=logs,
         )
         jobs_service = app.state.gateway.jobs = JobService(app.state.gateway)
         await jobs_service.start()
@@ -93,6 +101,7 @@ def create_app(
             await app.state.gateway.diarization.stop()
             await registry.shutdown()
             monitor.stop()
+            logs.detach()
 
     # No trailing-slash redirects: they would answer before the key is checked, with a Location built
     # from the Host header.
@@ -100,6 +109,7 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(openai.router)
     app.include_router(audio.router)
     app.include_router(diarization.router)
@@ -127,14 +137,5 @@ def create_app(
         # connection comes from a proxy the operator named; uvicorn's own handling is off (server_config).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(RequestContextMiddleware)
-    mount_frontend(app, settings.frontend_dist)
+    serve_dashboard(app, settings.frontend_dist)
     return app
-
-
-def mount_frontend(app: FastAPI, dist: Path | None) -> None:
-    if dist is None:
-        return
-    if not (dist / "index.html").is_file():
-        logger.warning("FRONTEND_DIST=%s has no index.html; the dashboard is not served", dist)
-        return
-    app.mount("/", StaticFiles(directory=dist, html=True), name="frontend")

@@ -2,7 +2,8 @@
 
 FastAPI declares a `422` on every route with parameters; the gateway never answers 422 (validation
 errors are 400s in OpenAI's envelope, declared per router with `error_responses`), so those go. Bodies
-parsed by `JsonBody` (off the event loop) are declared here, since FastAPI does not see them.
+parsed by `JsonBody` (off the event loop) are declared here, since FastAPI does not see them. A route
+that declares its own content type (server-sent events) loses the empty JSON schema FastAPI adds beside it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             continue
         for method in route.methods:
             operation = document["paths"][route.path_format][method.lower()]
-            operation.get("responses", {}).pop("422", None)
+            responses = operation.get("responses", {})
+            responses.pop("422", None)
+            for response in responses.values():
+                content = response.get("content", {})
+                if len(content) > 1 and content.get("application/json") == {"schema": {}}:
+                    del content["application/json"]
             body = next((d.call for d in route.dependant.dependencies if isinstance(d.call, JsonBody)), None)
             if body is not None:
                 operation["requestBody"] = _json_request_body(body.model, schemas)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from app.errors import ConflictError, InvalidRequestError, ModelUnavailableError
+from app.models.remedies import remedy_for
 from app.services import gpu_monitor
 
 logger = logging.getLogger("app.models")
@@ -46,6 +49,70 @@ def hub_cache_dir_name(repo_id: str) -> str:
     return "models--" + repo_id.replace("/", "--")
 
 
+class DownloadProgress:
+    """Bytes of a running download, and its pace over the last `window_s` seconds."""
+
+    def __init__(self, window_s: float = 10.0) -> None:
+        self.window_s = window_s
+        self.done_bytes = 0
+        self.total_bytes = 0
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def update(self, done_bytes: int, total_bytes: int, now: float) -> None:
+        """Record the bytes present at monotonic time `now`."""
+        self.done_bytes, self.total_bytes = done_bytes, total_bytes
+        self._samples.append((now, done_bytes))
+        while len(self._samples) > 2 and self._samples[1][0] <= now - self.window_s:
+            self._samples.popleft()  # keeps one sample at or before the window's start
+
+    @property
+    def bytes_per_s(self) -> float | None:
+        """Bytes per second between the oldest sample kept and the newest; None before two samples."""
+        if len(self._samples) < 2:
+            return None
+        (start, first), (end, last) = self._samples[0], self._samples[-1]
+        return (last - first) / (end - start) if end > start else None
+
+    def public(self) -> dict[str, Any]:
+        speed = self.bytes_per_s
+        left = max(0, self.total_bytes - self.done_bytes)
+        if left == 0 and self.total_bytes:
+            eta: float | None = 0.0
+        else:
+            eta = round(left / speed, 1) if speed else None
+        return {
+            "done_bytes": self.done_bytes,
+            "total_bytes": self.total_bytes,
+            "bytes_per_s": None if speed is None else round(speed, 1),
+            "eta_s": eta,
+        }
+
+
+LEAK_SHARE = 0.9
+"""An unload that gives back less than this share of what the model held is flagged (`memory_leak_suspected`)."""
+LEAK_FLOOR_MIB = 64
+"""Holdings below this are measurement noise, never flagged."""
+
+
+def leak_suspected(held_mib: dict[str, int], given_back_mib: dict[str, int]) -> bool:
+    """Whether an unload gave back less than `LEAK_SHARE` of what the model held on any of its GPUs."""
+    return any(
+        held >= LEAK_FLOOR_MIB and given_back_mib.get(device, 0) < LEAK_SHARE * held
+        for device, held in held_mib.items()
+    )
+
+
+def allocator_reserved_mib(devices: list[str]) -> dict[str, int]:
+    """MiB the CUDA caching allocator of this process reserves on each `cuda:N` of `devices`: the memory of
+    the models this process runs itself, without the CUDA context or other processes. 0 before CUDA is
+    initialised; torch is never imported here just to read it."""
+    cuda = [d for d in devices if d.startswith("cuda:")]
+    torch = sys.modules.get("torch")
+    if not cuda or torch is None or not torch.cuda.is_initialized():
+        return dict.fromkeys(cuda, 0)
+    return {d: torch.cuda.memory_reserved(torch.device(d)) // 2**20 for d in cuda}
+
+
 class BaseModelWrapper(ABC):
     """One model slot. Subclasses implement `_load` / `_unload` and the family's inference calls."""
 
@@ -54,6 +121,10 @@ class BaseModelWrapper(ABC):
     """Shown by `/v1/models`: a model clients name on some route."""
     one_gpu: str | None = None
     """Set for models that run on one device: what they are, for the 400 a load on several GPUs gets."""
+    settings_prefix: str | None = None
+    """The prefix of the slot's settings (`QWEN` for QWEN_MODEL_ID), named in the remedies of its failures."""
+    device_setting: str | None = None
+    """The setting that picks the GPU of a load that names none, for the remedies."""
 
     def __init__(
         self,
@@ -78,6 +149,14 @@ class BaseModelWrapper(ABC):
         self._idle.set()
         self.load_count = 0
         self.runtime = RuntimeStatus()
+        self.last_error: dict[str, Any] | None = None
+        """The last failure, kept after the slot leaves `error`: `{"message", "remedy", "at", "during"}`."""
+        self.memory_leak_suspected = False
+        self._cached_artifacts: bool | None = None
+        self._download: DownloadProgress | None = None
+        self._load_started: tuple[float, float] | None = None
+        """Wall-clock and monotonic time the running load began."""
+        self._previous_load_s: float | None = None
         if self.local_path is not None or self.cache_has_artifacts():
             self.runtime.state = ModelState.DOWNLOADED
 
@@ -123,19 +202,47 @@ class BaseModelWrapper(ABC):
         return self._in_use
 
     def status(self) -> dict[str, Any]:
+        """The slot as the admin routes show it. Cheap enough for a dashboard's poll: nothing here walks the
+        cache or asks a device."""
         status = asdict(self.runtime)
         status["state"] = self.runtime.state.value
+        local = self.local_path is not None
         return {
             "key": self.key,
             "kind": self.kind,
             "model_id": self.model_id,
             "served_names": self.served_names,
-            "source": "local" if self.local_path else "hub",
-            "cache_has_artifacts": self.local_path is not None or self.cache_has_artifacts(),
+            "source": "local" if local else "hub",
+            "cache_has_artifacts": local or self.cache_has_artifacts(),
             "in_flight_requests": self._in_use,
             "load_count": self.load_count,
             **status,
+            "download": self._download.public() if self._download is not None else None,
+            "load": self._load_status(),
+            "last_error": self.last_error,
+            "memory_leak_suspected": self.memory_leak_suspected,
         }
+
+    def _load_status(self) -> dict[str, Any] | None:
+        if self._load_started is None:
+            return None
+        started_at, started = self._load_started
+        return {
+            "started_at": started_at,
+            "elapsed_s": round(time.monotonic() - started, 3),
+            "previous_load_s": self._previous_load_s,
+        }
+
+    def _fail(self, message: str, during: Literal["download", "load"], exc: BaseException | str) -> None:
+        """Move to `error`; the cause and what to do about it stay in `last_error` after the slot recovers."""
+        error = exc if isinstance(exc, str) else describe_error(exc)
+        self.last_error = {
+            "message": error,
+            "remedy": remedy_for(self, error, None if isinstance(exc, str) else exc),
+            "at": time.time(),
+            "during": during,
+        }
+        self.update_runtime(state=ModelState.ERROR, message=message, error=error)
 
     # --- artifacts ------------------------------------------------------------------------------
     @property
@@ -143,8 +250,20 @@ class BaseModelWrapper(ABC):
         return self.cache_dir / hub_cache_dir_name(self.model_id)
 
     def cache_has_artifacts(self) -> bool:
+        """Whether the Hub cache holds files of this model. The answer is kept: walking a large cache on every
+        status poll would cost milliseconds per slot. `refresh_artifacts()` walks it again after each
+        download, before each load and after each unload."""
+        if self._cached_artifacts is None:
+            self._cached_artifacts = self._walk_cache()
+        return self._cached_artifacts
+
+    def _walk_cache(self) -> bool:
         snapshots = self.hub_cache_path / "snapshots"
         return snapshots.is_dir() and any(p.is_file() for p in snapshots.rglob("*"))
+
+    async def refresh_artifacts(self) -> bool:
+        self._cached_artifacts = await asyncio.to_thread(self._walk_cache)
+        return self._cached_artifacts
 
     async def ensure_downloaded(self) -> Path:
         async with self._lifecycle_lock:
@@ -160,21 +279,35 @@ class BaseModelWrapper(ABC):
             self.update_runtime(
                 state=ModelState.DOWNLOADING, progress=0.0, message=f"downloading {self.model_id}", error=None
             )
+        self._download = DownloadProgress()
         try:
             path = await hub_download(self, self._token_provider())
         except Exception as exc:
-            self.update_runtime(state=ModelState.ERROR, message="download failed", error=describe_error(exc))
+            logger.warning("downloading %s failed: %s", self.key, describe_error(exc))
+            await self.refresh_artifacts()
+            self._fail("download failed", "download", exc)
             raise ModelUnavailableError(
                 f"model '{self.key}' could not be downloaded; the reason is in its admin status", code="download_failed"
             ) from exc
+        finally:
+            self._download = None
+        await self.refresh_artifacts()
         if previous not in (ModelState.LOADED, ModelState.LOADING):
             self.update_runtime(state=ModelState.DOWNLOADED, progress=1.0, message="downloaded")
         return path
 
+    def download_progressed(self, done_bytes: int, total_bytes: int) -> None:
+        if self._download is not None:
+            self._download.update(done_bytes, total_bytes, time.monotonic())
+        self.update_runtime(
+            progress=done_bytes / total_bytes if total_bytes else 0.0,
+            message=f"downloading {self.model_id}: {done_bytes / 2**20:.1f} of {total_bytes / 2**20:.1f} MiB",
+        )
+
     async def _artifacts_for_load(self) -> Path:
         """A snapshot already in the cache loads without asking the Hub (offline machines);
         the download action is what refreshes it."""
-        if self.local_path is None and self.cache_has_artifacts():
+        if self.local_path is None and await self.refresh_artifacts():
             from app.services.hub_download import cached_snapshot
 
             cached = await cached_snapshot(self.model_id, self.revision, self.cache_dir, self.allow_patterns)
@@ -193,17 +326,24 @@ class BaseModelWrapper(ABC):
                 state=ModelState.LOADING, progress=0.0, message=f"loading on {', '.join(devices)}", error=None
             )
             started = time.perf_counter()
+            self._load_started = (time.time(), time.monotonic())
+            self.memory_leak_suspected = False
             try:
+                before = self.gpu_memory_reading(devices)
                 server = await self._load(path, devices)
+                after = self.gpu_memory_reading(devices)
             except Exception as exc:
                 logger.exception("loading %s failed", self.key)
                 await self._release_memory()
-                self.update_runtime(state=ModelState.ERROR, message="load failed", error=describe_error(exc))
+                self._fail("load failed", "load", exc)
                 raise ModelUnavailableError(
                     f"model '{self.key}' failed to load; the reason is in its admin status", code="load_failed"
                 ) from exc
+            finally:
+                self._load_started = None
             self.load_count += 1
-            server["load_seconds"] = round(time.perf_counter() - started, 3)
+            server["load_seconds"] = self._previous_load_s = round(time.perf_counter() - started, 3)
+            server["gpu_memory_held_mib"] = {d: max(0, after[d] - before.get(d, 0)) for d in after}
             self.update_runtime(state=ModelState.LOADED, progress=1.0, message="ready", server=server, devices=devices)
             logger.info("%s loaded on %s in %.2fs", self.key, devices, server["load_seconds"])
 
@@ -231,6 +371,18 @@ class BaseModelWrapper(ABC):
 
     def default_devices(self, gpu_count: int) -> list[str]:
         return ["cuda:0"] if gpu_count else ["cpu"]
+
+    # --- GPU memory -----------------------------------------------------------------------------------
+    def gpu_memory_reading(self, devices: list[str]) -> dict[str, int]:
+        """MiB held on each GPU of `devices` by what this kind of model lives in, read before and after a
+        load and an unload: by default the caching allocator of this process (the models that run in it).
+        Engines in processes of their own override it."""
+        return allocator_reserved_mib(devices)
+
+    def gpu_budget_share(self, device: str, total_mib: int) -> tuple[int, Literal["reserved", "measured"]] | None:
+        """MiB this loaded model holds on `device`, and how that is known: measured at load by default."""
+        held = self.runtime.server.get("gpu_memory_held_mib", {})
+        return (held[device], "measured") if device in held else None
 
     @abstractmethod
     async def _load(self, path: Path, devices: list[str]) -> dict[str, Any]:
@@ -290,15 +442,29 @@ class BaseModelWrapper(ABC):
             self.check_can_unload(wait)
             self.update_runtime(state=ModelState.UNLOADING, message=f"draining {self._in_use} request(s)")
             await self._idle.wait()
-            before = gpu_monitor.memory_used_mib(self.runtime.devices)
+            devices = self.runtime.devices
+            held = self.runtime.server.get("gpu_memory_held_mib", {})
+            before = gpu_monitor.memory_used_mib(devices)
+            holding = self.gpu_memory_reading(devices)
             self.update_runtime(message="stopping")
             try:
                 await self._unload()
             finally:
                 await self._release_memory()
-            after = gpu_monitor.memory_used_mib(self.runtime.devices)
-            state = ModelState.DOWNLOADED if self.local_path or self.cache_has_artifacts() else ModelState.ABSENT
-            server = {"gpu_memory_used_mib_before_unload": before, "gpu_memory_used_mib_after_unload": after}
+            after = gpu_monitor.memory_used_mib(devices)
+            remaining = self.gpu_memory_reading(devices)
+            given_back = {d: max(0, holding[d] - remaining.get(d, 0)) for d in holding}
+            self.memory_leak_suspected = leak_suspected(held, given_back)
+            if self.memory_leak_suspected:
+                logger.warning("%s held %s MiB, gave back %s MiB: memory may leak", self.key, held, given_back)
+            has_files = self.local_path is not None or await self.refresh_artifacts()
+            server = {
+                "gpu_memory_used_mib_before_unload": before,
+                "gpu_memory_used_mib_after_unload": after,
+                "gpu_memory_held_mib": held,
+                "gpu_memory_given_back_mib": given_back,
+            }
+            state = ModelState.DOWNLOADED if has_files else ModelState.ABSENT
             self.update_runtime(state=state, progress=0.0, message="unloaded", server=server, devices=[])
 
     async def _release_memory(self) -> None:
@@ -330,8 +496,5 @@ async def hub_download(wrapper: BaseModelWrapper, token: str | None) -> Path:
         token=token,
         allow_patterns=wrapper.allow_patterns,
         endpoint=wrapper.hub_endpoint,
-        on_progress=lambda done, total: wrapper.update_runtime(
-            progress=done / total if total else 0.0,
-            message=f"downloading {wrapper.model_id}: {done / 2**20:.1f} of {total / 2**20:.1f} MiB",
-        ),
+        on_progress=wrapper.download_progressed,
     )

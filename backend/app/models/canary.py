@@ -54,6 +54,8 @@ def find_nemo_file(path: Path) -> Path:
 class CanaryASRModel(BaseModelWrapper):
     kind = "asr"
     one_gpu = "an ASR model"
+    settings_prefix = "CANARY"
+    device_setting = "CANARY_GPU_DEVICE_ID"
     sample_rate = SAMPLE_RATE
 
     def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "canary") -> None:

@@ -34,6 +34,8 @@ def language_code(label: str) -> str:
 class LanguageIdModel(BaseModelWrapper):
     kind = "langid"
     one_gpu = "a language identification model"
+    settings_prefix = "LANGID"
+    device_setting = "CANARY_GPU_DEVICE_ID"
     listed = False  # the speech routes use it; no route takes it by name
     sample_rate = SAMPLE_RATE
 

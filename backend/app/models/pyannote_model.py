@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.errors import InvalidRequestError, ModelUnavailableError
-from app.models.base import BaseModelWrapper, ModelState
+from app.models.base import BaseModelWrapper
 from app.services.speakers import Diarization, DiarizeOptions, SpeakerTurn
 
 if TYPE_CHECKING:
@@ -122,6 +122,8 @@ def _model_summary(model: Any, reference: Any) -> dict[str, Any]:
 class PyannoteDiarizationModel(BaseModelWrapper):
     kind = "diarization"
     one_gpu = "a diarization pipeline (DIARIZATION_REPLICAS copies of it)"
+    settings_prefix = "PYANNOTE"
+    device_setting = "PYANNOTE_GPU_DEVICE_ID"
     sample_rate = SAMPLE_RATE
 
     def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "pyannote") -> None:
@@ -160,7 +162,7 @@ class PyannoteDiarizationModel(BaseModelWrapper):
         missing = self._missing_path()
         if missing is not None:
             error = f"the pipeline folder {missing} does not exist (PYANNOTE_MODEL_ID names a path, not a Hub id)"
-            self.update_runtime(state=ModelState.ERROR, message="load failed", error=error)
+            self._fail("load failed", "load", error)
             raise ModelUnavailableError(
                 f"model '{self.key}' cannot load: its pipeline folder does not exist (PYANNOTE_MODEL_ID)",
                 code="model_path_missing",

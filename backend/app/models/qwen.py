@@ -7,7 +7,7 @@ import hashlib
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from app import __version__
 from app.config import CPU_DEFAULT_LLM, GPU_DEFAULT_LLM, Settings
@@ -27,6 +27,8 @@ def vllm_installed() -> bool:
 
 class QwenModel(BaseModelWrapper):
     kind = "llm"
+    settings_prefix = "QWEN"
+    device_setting = "QWEN_GPU_DEVICE_IDS"
 
     def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "qwen") -> None:
         on_vllm = gpu_monitor.visible_gpu_count() > 0 and vllm_installed() and settings.qwen_engine != "transformers"
@@ -67,6 +69,19 @@ class QwenModel(BaseModelWrapper):
         if choice == "vllm" and not on_gpu:
             raise InvalidRequestError("QWEN_ENGINE=vllm needs a GPU; this load asked for the CPU")
         return choice
+
+    def gpu_memory_reading(self, devices: list[str]) -> dict[str, int]:
+        """vLLM runs in engine processes of its own: NVML's reading of the GPUs (whole devices)."""
+        if any(d.startswith("cuda") for d in devices) and self.engine_for(devices) == "vllm":
+            return gpu_monitor.memory_used_mib(devices)
+        return super().gpu_memory_reading(devices)
+
+    def gpu_budget_share(self, device: str, total_mib: int) -> tuple[int, Literal["reserved", "measured"]] | None:
+        """vLLM keeps QWEN_GPU_MEMORY_UTILIZATION of each of its GPUs (weights and KV cache), whatever it uses."""
+        server = self.runtime.server
+        if server.get("engine") == "vllm":
+            return round(server["gpu_memory_utilization"] * total_mib), "reserved"
+        return super().gpu_budget_share(device, total_mib)
 
     async def _load(self, path: Path, devices: list[str]) -> dict[str, Any]:
         engine = await self._start_engine(path, devices)

@@ -1,17 +1,28 @@
-"""Operator routes: status, model lifecycle, Hugging Face token. All need an admin key."""
+"""Operator routes: status, model lifecycle, Hugging Face token, GPU history, logs. All need an admin key."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query
 
 from app.dependencies import Credentials, StateDep, require_admin
-from app.schemas.admin import LoadRequest, TokenRequest, UnloadRequest
+from app.schemas.admin import (
+    AdminStatus,
+    LoadRequest,
+    LogPage,
+    ModelAction,
+    ModelStatus,
+    MonitorHistory,
+    TokenRequest,
+    TokenStatus,
+    UnloadRequest,
+)
 from app.schemas.errors import error_responses
 from app.services.dependency_inspector import inspect_dependencies
+from app.services.gpu_monitor import HistoryRange
+from app.services.log_buffer import LogLevel
 
 router = APIRouter(
     prefix="/api/admin",
@@ -21,18 +32,22 @@ router = APIRouter(
 )
 
 
-def _accepted(action: str, status: dict[str, Any]) -> JSONResponse:
-    return JSONResponse({"action": action, "model": status}, status_code=202)
+def _accepted(action: str, status: dict[str, Any]) -> dict[str, Any]:
+    return {"action": action, "model": status}
 
 
-@router.get("/status")
+@router.get("/status", response_model=AdminStatus)
 async def status(state: StateDep) -> dict[str, Any]:
+    """Everything the dashboard polls. Cheap: the GPU sample is the monitor's latest, the dependency report
+    is made once, and nothing walks the model cache."""
     if "dependencies" not in state.cache:
         state.cache["dependencies"] = await asyncio.to_thread(inspect_dependencies)
     settings = state.settings
+    snapshot = state.gpu_monitor.snapshot()
     return {
-        **state.gpu_monitor.snapshot(),
+        **snapshot,
         "models": state.registry.status(),
+        "gpu_budget": state.registry.gpu_budget(snapshot["gpus"]),
         "batching": state.transcription.stats(),
         "language_identification": state.languages.stats(),
         "decoding": state.decoding.stats(),
@@ -48,34 +63,62 @@ async def status(state: StateDep) -> dict[str, Any]:
     }
 
 
-@router.get("/models/{key}", responses=error_responses(404))
+@router.get("/monitor/history", response_model=MonitorHistory, responses=error_responses(400))
+async def monitor_history(
+    state: StateDep, span: Annotated[HistoryRange, Query(alias="range")] = "1h"
+) -> dict[str, Any]:
+    """GPU and system samples of the last hour (5 s steps), 6 hours (1 min averages) or 24 hours (4 min)."""
+    return state.gpu_monitor.history(span)
+
+
+@router.get("/logs", response_model=LogPage, responses=error_responses(400))
+async def logs(
+    state: StateDep,
+    after: Annotated[int | None, Query(ge=0, description="Only lines after this id (follow with `last_id`)")] = None,
+    level: Annotated[LogLevel | None, Query(description="This level and above")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Lines containing this (case-insensitive)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """The gateway's recent log lines, oldest first: the newest `limit` ones, or with `after` the first
+    `limit` ones after that id."""
+    return state.logs.read(after, level, q, limit).public()
+
+
+@router.get("/models/{key}", response_model=ModelStatus, responses=error_responses(404))
 async def model_status(key: str, state: StateDep) -> dict[str, Any]:
     return state.registry.get(key).status()
 
 
-@router.post("/models/{key}/download", status_code=202, responses=error_responses(404))
-async def download(key: str, state: StateDep) -> JSONResponse:
+@router.post("/models/{key}/download", status_code=202, response_model=ModelAction, responses=error_responses(404))
+async def download(key: str, state: StateDep) -> dict[str, Any]:
     return _accepted("download", state.registry.start_download(key).status())
 
 
-@router.post("/models/{key}/load", status_code=202, responses=error_responses(400, 404, 413))
-async def load(key: str, state: StateDep, body: LoadRequest | None = None) -> JSONResponse:
+@router.post(
+    "/models/{key}/load", status_code=202, response_model=ModelAction, responses=error_responses(400, 404, 413)
+)
+async def load(key: str, state: StateDep, body: LoadRequest | None = None) -> dict[str, Any]:
     device_ids = body.gpu_device_ids if body else None
     return _accepted("load", state.registry.start_load(key, device_ids).status())
 
 
-@router.post("/models/{key}/unload", status_code=202, responses=error_responses(400, 404, 409, 413))
-async def unload(key: str, state: StateDep, body: UnloadRequest | None = None) -> JSONResponse:
+@router.post(
+    "/models/{key}/unload",
+    status_code=202,
+    response_model=ModelAction,
+    responses=error_responses(400, 404, 409, 413),
+)
+async def unload(key: str, state: StateDep, body: UnloadRequest | None = None) -> dict[str, Any]:
     wait = body.wait if body else True
     return _accepted("unload", state.registry.start_unload(key, wait).status())
 
 
-@router.get("/huggingface/token")
+@router.get("/huggingface/token", response_model=TokenStatus)
 async def get_token(state: StateDep) -> dict[str, Any]:
     return state.token_store.describe()
 
 
-@router.post("/huggingface/token", responses=error_responses(400, 413))
+@router.post("/huggingface/token", response_model=TokenStatus, responses=error_responses(400, 413))
 async def set_token(body: TokenRequest, state: StateDep) -> dict[str, Any]:
     await asyncio.to_thread(state.token_store.set, body.token)
     return state.token_store.describe()

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.dependencies import Credentials, StateDep, require_client
 from app.errors import InvalidRequestError
+from app.schemas.audio import Transcription
 from app.schemas.errors import error_responses
 from app.services import speech_requests
 from app.services.speakers import MAX_SPEAKERS, DiarizeOptions
@@ -89,7 +90,7 @@ async def translations(
     return speech_requests.openai_response(result, response_format, [], "translate")
 
 
-@router.post("/api/audio/transcribe")
+@router.post("/api/audio/transcribe", response_model=Transcription)
 async def transcribe(
     request: Request,
     state: StateDep,
@@ -104,6 +105,9 @@ async def transcribe(
     min_speakers: Speakers = None,
     max_speakers: Speakers = None,
 ) -> Response:
+    """The transcript with the languages used; `segments` and `words` with timestamps, `speakers` and a
+    `speaker` per segment with `diarize=true`. The body is built here (the model documents it): it grows
+    with the audio, and is not validated again on the way out."""
     asked = TranscribeRequest(language or None, target_language or None, punctuation, timestamps or diarize)
     speakers = DiarizeOptions(num_speakers, min_speakers, max_speakers) if diarize else None
     result = await speech_requests.run(request, state, file, model, asked, speakers)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.dependencies import Credentials, StateDep, require_client
+from app.schemas.audio import Diarization
 from app.schemas.errors import error_responses
 from app.services import speech_requests
 from app.services.speakers import MAX_SPEAKERS, DiarizeOptions, to_rttm
@@ -22,7 +23,11 @@ router = APIRouter(
 Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 
 
-@router.post("/api/diarization/process", response_model=None)
+@router.post(
+    "/api/diarization/process",
+    response_model=Diarization,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "JSON, or RTTM"}},
+)
 async def process(
     request: Request,
     state: StateDep,
@@ -33,6 +38,7 @@ async def process(
     exclusive: Annotated[bool, Form(description="Non-overlapping turns (one speaker at a time)")] = False,
     response_format: Annotated[Literal["json", "rttm"], Form()] = "json",
 ) -> Response:
+    """Who spoke when: JSON (the model documents it; built here, not validated again), or RTTM as text."""
     options = DiarizeOptions(num_speakers, min_speakers, max_speakers)
     result = await speech_requests.run(request, state, file, None, None, options)
     if result is None:

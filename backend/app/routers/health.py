@@ -15,7 +15,12 @@ from app.models.base import ModelState
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+@router.get("/health", response_model=Health)
 async def health() -> dict[str, Any]:
     return {"status": "ok", "version": __version__}
 

@@ -9,11 +9,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from app.dependencies import ClientDep, Credentials, StateDep
 from app.schemas.errors import error_responses
+from app.schemas.jobs import Job, JobList
 from app.services.jobs import JobOptions, JobTask, ResultFormat
 from app.services.speakers import MAX_SPEAKERS
 
@@ -22,10 +23,25 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=Credentials, 
 Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 
 
-@router.post("", status_code=202, responses=error_responses(400, 404, 413))
+EVENTS_CONTENT = {
+    200: {
+        "description": "Server-sent events: `data: <job>` (the `Job` schema) on every change",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+RESULT_CONTENT = {
+    200: {
+        "description": "The result: a JSON object for `json`, `verbose_json`, `diarized_json`; text otherwise",
+        "content": {"application/json": {"schema": {"type": "object"}}, "text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post("", status_code=202, response_model=Job, responses=error_responses(400, 404, 413))
 async def submit(
     state: StateDep,
     client: ClientDep,
+    response: Response,
     file: Annotated[UploadFile, File(description="The audio file (wav, flac, mp3, ogg, m4a, webm, ...)")],
     task: Annotated[JobTask, Form()],
     model: Annotated[str, Form(description="ASR model (transcribe, both)")] = "canary",
@@ -36,14 +52,15 @@ async def submit(
     num_speakers: Speakers = None,
     min_speakers: Speakers = None,
     max_speakers: Speakers = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
     """Store the upload and queue the job; answers at once with `202` and the job."""
     options = JobOptions(model, language or None, target_language or None, num_speakers, min_speakers, max_speakers)
     job = await state.jobs.submit(client, task, options, file)
-    return JSONResponse(job, status_code=202, headers={"Location": f"/api/jobs/{job['id']}"})
+    response.headers["Location"] = f"/api/jobs/{job['id']}"
+    return job
 
 
-@router.get("", responses=error_responses(400))
+@router.get("", response_model=JobList, responses=error_responses(400))
 async def list_jobs(
     state: StateDep, client: ClientDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:
@@ -51,12 +68,12 @@ async def list_jobs(
     return {"object": "list", "data": await state.jobs.newest(client, limit)}
 
 
-@router.get("/{job_id}", responses=error_responses(404))
+@router.get("/{job_id}", response_model=Job, responses=error_responses(404))
 async def get_job(job_id: str, state: StateDep, client: ClientDep) -> dict[str, Any]:
     return await state.jobs.get(job_id, client)
 
 
-@router.get("/{job_id}/events", responses=error_responses(404))
+@router.get("/{job_id}/events", response_model=None, responses={**EVENTS_CONTENT, **error_responses(404)})
 async def job_events(job_id: str, state: StateDep, client: ClientDep) -> StreamingResponse:
     """Server-sent events: `data: <job>` on every change, a comment line while nothing changes; the
     stream ends after a final state."""
@@ -70,13 +87,13 @@ async def job_events(job_id: str, state: StateDep, client: ClientDep) -> Streami
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
 
-@router.delete("/{job_id}", responses=error_responses(404, 409))
+@router.delete("/{job_id}", response_model=Job, responses=error_responses(404, 409))
 async def cancel_job(job_id: str, state: StateDep, client: ClientDep) -> dict[str, Any]:
     """Cancel a queued or running job; the answer is the job in its final state (`cancelled`)."""
     return await state.jobs.cancel(job_id, client)
 
 
-@router.get("/{job_id}/result", response_model=None, responses=error_responses(400, 404, 409))
+@router.get("/{job_id}/result", response_model=None, responses={**RESULT_CONTENT, **error_responses(400, 404, 409)})
 async def job_result(
     job_id: str, state: StateDep, client: ClientDep, response_format: ResultFormat = "json"
 ) -> Response:

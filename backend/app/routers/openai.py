@@ -12,7 +12,7 @@ from app.errors import ModelNotFoundError
 from app.json_body import JsonBody
 from app.models.base import BaseModelWrapper
 from app.schemas.errors import error_responses
-from app.schemas.openai import ChatCompletionRequest, CompletionRequest
+from app.schemas.openai import ChatCompletionRequest, CompletionRequest, ModelList, ModelObject
 from app.services import openai_service
 
 router = APIRouter(
@@ -36,14 +36,14 @@ def _model_object(name: str, wrapper: BaseModelWrapper) -> dict[str, Any]:
     }
 
 
-@router.get("/models")
+@router.get("/models", response_model=ModelList)
 async def list_models(state: StateDep) -> dict[str, Any]:
     """Every name a client may use: each model's id, then its aliases (`qwen`, `canary`, `whisper-1`, ...)."""
     data = [_model_object(name, w) for w in state.registry.wrappers() if w.listed for name in w.served_names]
     return {"object": "list", "data": data}
 
 
-@router.get("/models/{model:path}", responses=error_responses(404))
+@router.get("/models/{model:path}", response_model=ModelObject, responses=error_responses(404))
 async def retrieve_model(model: str, state: StateDep) -> dict[str, Any]:
     wrapper = state.registry.find(model)
     if wrapper is None or not wrapper.listed:

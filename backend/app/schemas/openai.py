@@ -1,8 +1,8 @@
-"""Request bodies of the OpenAI-compatible routes.
+"""Request bodies of the OpenAI-compatible routes, and the model list's responses.
 
 Fields OpenAI defines and we cannot honour are rejected with a 400 naming them, never ignored
-silently; fields nobody defines are ignored, as OpenAI does. Responses are built as plain dicts in
-`services/openai_service.py` (the streaming hot path avoids model serialisation).
+silently; fields nobody defines are ignored, as OpenAI does. Generation responses are built as plain
+dicts in `services/openai_service.py` (the streaming hot path avoids model serialisation).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.schemas.common import ResponseBody
 
 # The range OpenAI gives `seed`: a signed 64-bit integer.
 SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
@@ -198,3 +200,20 @@ class CompletionRequest(SamplingFields):
         if all(isinstance(p, int) for p in prompt):
             return [list(prompt)]  # type: ignore[arg-type]
         return list(prompt)  # type: ignore[arg-type]
+
+
+# --- responses -------------------------------------------------------------------------------------------
+class ModelObject(ResponseBody):
+    """OpenAI's model object."""
+
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+    root: str = Field(description="The model's first name, for an alias")
+    parent: str | None
+
+
+class ModelList(ResponseBody):
+    object: Literal["list"]
+    data: list[ModelObject]

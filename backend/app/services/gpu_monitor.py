@@ -1,4 +1,4 @@
-"""GPU and system sampling through NVML (nvidia-ml-py) and psutil.
+"""GPU and system sampling through NVML (nvidia-ml-py) and psutil, and a bounded 24 h history of it.
 
 NVML rather than GPUtil: GPUtil is unmaintained since 2018 and runs nvidia-smi on every poll.
 Without a driver or a GPU everything here degrades to "no GPU" with the reason recorded.
@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
-from typing import Any
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
 
 import psutil
 
@@ -129,7 +134,17 @@ def memory_used_mib(devices: list[str]) -> dict[str, int]:
     return {f"cuda:{g['index']}": g["memory_used_mib"] for g in sample_gpus() if g["index"] in wanted}
 
 
-def sample_system() -> dict[str, Any]:
+def sample_disk(path: Path) -> dict[str, Any] | None:
+    """Size and free space of the file system holding `path` (None when it cannot be read)."""
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError as exc:
+        logger.debug("disk usage of %s unavailable: %s", path, exc)
+        return None
+    return {"path": str(path), "total_bytes": usage.total, "free_bytes": usage.free}
+
+
+def sample_system(disk_path: Path | None = None) -> dict[str, Any]:
     memory = psutil.virtual_memory()
     return {
         "cpu_percent": psutil.cpu_percent(interval=None),
@@ -137,15 +152,127 @@ def sample_system() -> dict[str, Any]:
         "memory_used_mib": (memory.total - memory.available) // 2**20,
         "memory_total_mib": memory.total // 2**20,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "disk": sample_disk(disk_path) if disk_path is not None else None,
     }
 
 
-class GPUMonitor:
-    """Samples GPUs and the system on a background thread; readers get the latest snapshot."""
+# --- history -------------------------------------------------------------------------------------------
+HistoryRange = Literal["1h", "6h", "24h"]
+GPU_FIELDS = ("memory_used_mib", "memory_total_mib", "utilization_percent", "temperature_c")
+SYSTEM_FIELDS = ("cpu_percent", "memory_used_mib")
+INTEGER_FIELDS = {"memory_used_mib", "memory_total_mib"}
 
-    def __init__(self, interval_s: float = 5.0) -> None:
+
+@dataclass(frozen=True)
+class Tier:
+    step_s: int
+    span_s: int
+
+    @property
+    def size(self) -> int:
+        return self.span_s // self.step_s
+
+
+TIERS: dict[HistoryRange, Tier] = {"1h": Tier(5, 3600), "6h": Tier(60, 6 * 3600), "24h": Tier(240, 24 * 3600)}
+"""Each range keeps averages over steps of its own: 720 + 360 + 360 points per series at most."""
+
+Values = tuple[float | None, ...]
+
+
+class DownsampledSeries:
+    """Averages of the samples over consecutive `step_s` buckets (aligned on multiples of `step_s`), the
+    last `span_s` of them; the bucket still filling is read as the average so far. A value that is None
+    in a sample (a GPU without temperature sensor) is left out of its bucket's average."""
+
+    def __init__(self, tier: Tier, fields: tuple[str, ...]) -> None:
+        self.tier = tier
+        self.fields = fields
+        self.points: deque[tuple[float, Values]] = deque(maxlen=tier.size)
+        self._start: float | None = None
+        self._sums = [0.0] * len(fields)
+        self._counts = [0] * len(fields)
+
+    def add(self, t: float, values: Values) -> None:
+        start = t - t % self.tier.step_s
+        if self._start != start:
+            if self._start is not None:
+                self.points.append((self._start, self._average()))
+            self._start, self._sums, self._counts = start, [0.0] * len(self.fields), [0] * len(self.fields)
+        for i, value in enumerate(values):
+            if value is not None:
+                self._sums[i] += value
+                self._counts[i] += 1
+
+    def __len__(self) -> int:
+        """Points held: the closed ones and the one filling."""
+        return len(self.points) + (self._start is not None)
+
+    def _average(self) -> Values:
+        return tuple(total / count if count else None for total, count in zip(self._sums, self._counts, strict=True))
+
+    def read(self, since: float) -> list[dict[str, Any]]:
+        points = [p for p in self.points if p[0] >= since]
+        if self._start is not None and self._start >= since:
+            points.append((self._start, self._average()))
+        return [self._public(t, values) for t, values in points]
+
+    def _public(self, t: float, values: Values) -> dict[str, Any]:
+        point: dict[str, Any] = {"t": t}
+        for name, value in zip(self.fields, values, strict=True):
+            if value is None:
+                point[name] = None
+            else:
+                point[name] = round(value) if name in INTEGER_FIELDS else round(value, 1)
+        return point
+
+
+class MetricsHistory:
+    """GPU and system samples kept for 24 h, downsampled per range (see `TIERS`); bounded whatever the
+    sampling interval and however long the gateway runs. Not thread-safe: `GPUMonitor` guards it."""
+
+    def __init__(self) -> None:
+        self._system = {name: DownsampledSeries(tier, SYSTEM_FIELDS) for name, tier in TIERS.items()}
+        self._gpus: dict[int, tuple[str, dict[HistoryRange, DownsampledSeries]]] = {}
+
+    def add(self, t: float, gpus: list[dict[str, Any]], system: dict[str, Any]) -> None:
+        for series in self._system.values():
+            series.add(t, tuple(system.get(f) for f in SYSTEM_FIELDS))
+        for gpu in gpus:
+            if gpu["index"] not in self._gpus:
+                by_range = {name: DownsampledSeries(tier, GPU_FIELDS) for name, tier in TIERS.items()}
+                self._gpus[gpu["index"]] = (gpu["name"], by_range)
+            for series in self._gpus[gpu["index"]][1].values():
+                series.add(t, tuple(gpu.get(f) for f in GPU_FIELDS))
+
+    def read(self, range_: HistoryRange, now: float) -> dict[str, Any]:
+        tier = TIERS[range_]
+        since = now - tier.span_s
+        gpus = []
+        for index, (name, series) in sorted(self._gpus.items()):
+            points = series[range_].read(since)
+            if points:
+                gpus.append({"index": index, "name": name, "points": points})
+        return {"range": range_, "step_s": tier.step_s, "gpus": gpus, "system": self._system[range_].read(since)}
+
+    def __len__(self) -> int:
+        """Points held, closed and filling, over every series and range."""
+        series = [*self._system.values(), *(s for _, by_range in self._gpus.values() for s in by_range.values())]
+        return sum(len(s) for s in series)
+
+
+class GPUMonitor:
+    """Samples GPUs and the system on a background thread; readers get the latest snapshot, and the
+    history of the last 24 h. `disk_path` is the folder whose file system `system.disk` describes;
+    `clock` gives the samples' times (tests drive it)."""
+
+    def __init__(
+        self, interval_s: float = 5.0, disk_path: Path | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.interval_s = interval_s
+        self.disk_path = disk_path
+        self.clock = clock
         self._snapshot: dict[str, Any] = {}
+        self._history = MetricsHistory()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -169,16 +296,26 @@ class GPUMonitor:
 
     def sample(self) -> dict[str, Any]:
         gpus = sample_gpus()
+        now = self.clock()
         snapshot = {
-            "sampled_at": time.time(),
+            "sampled_at": now,
             "gpus": gpus,
             "gpu_available": bool(gpus),
             "gpu_error": None if gpus else (nvml_error() or "no NVIDIA GPU visible"),
-            "system": sample_system(),
+            "system": sample_system(self.disk_path),
         }
         with self._lock:
             self._snapshot = snapshot
+            self._history.add(now, gpus, snapshot["system"])
         return snapshot
+
+    def history(self, range_: HistoryRange) -> dict[str, Any]:
+        with self._lock:
+            return self._history.read(range_, self.clock())
+
+    def history_points(self) -> int:
+        with self._lock:
+            return len(self._history)
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

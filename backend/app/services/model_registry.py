@@ -166,6 +166,32 @@ class ModelRegistry:
     def status(self) -> list[dict[str, Any]]:
         return [w.status() for w in self._wrappers.values()]
 
+    def gpu_budget(self, gpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Per GPU of a monitor sample: what each model on it holds (vLLM's reserved share, or what its load
+        measured) and the headroom left (total minus what NVML sees used, other processes included)."""
+        holding = (ModelState.LOADED, ModelState.UNLOADING)
+        budget = []
+        for gpu in gpus:
+            device, total = f"cuda:{gpu['index']}", gpu["memory_total_mib"]
+            models = []
+            for wrapper in self._wrappers.values():
+                if wrapper.state not in holding or device not in wrapper.runtime.devices:
+                    continue
+                share = wrapper.gpu_budget_share(device, total)
+                if share is not None:
+                    models.append({"key": wrapper.key, "kind": wrapper.kind, "mib": share[0], "basis": share[1]})
+            budget.append(
+                {
+                    "index": gpu["index"],
+                    "name": gpu["name"],
+                    "total_mib": total,
+                    "used_mib": gpu["memory_used_mib"],
+                    "headroom_mib": max(0, total - gpu["memory_used_mib"]),
+                    "models": models,
+                }
+            )
+        return budget
+
     async def shutdown(self) -> None:
         for task in list(self._tasks):
             task.cancel()

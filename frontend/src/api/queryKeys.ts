@@ -1,0 +1,38 @@
+/**
+ * Every TanStack Query key of the app, from one module: pages never write key arrays by hand, so
+ * invalidating "everything about jobs" or "the admin status" cannot miss a spelling.
+ *
+ * Keys are hierarchical: `queryKeys.admin.all` is a prefix of every admin key.
+ */
+import type { LogLevel } from './types';
+
+export type HistoryRange = '1h' | '6h' | '24h';
+
+export interface LogFilter {
+  level: LogLevel;
+  q: string;
+}
+
+export const queryKeys = {
+  auth: {
+    me: () => ['auth', 'me'] as const,
+  },
+  admin: {
+    all: ['admin'] as const,
+    status: () => ['admin', 'status'] as const,
+    history: (range: HistoryRange) => ['admin', 'monitor', 'history', range] as const,
+    logs: (filter: LogFilter) => ['admin', 'logs', filter] as const,
+    huggingfaceToken: () => ['admin', 'huggingface-token'] as const,
+  },
+  models: {
+    /** `/v1/models`: the names clients may use. */
+    served: () => ['v1', 'models'] as const,
+  },
+  jobs: {
+    all: ['jobs'] as const,
+    list: () => ['jobs', 'list'] as const,
+    detail: (id: string) => ['jobs', 'detail', id] as const,
+    /** A finished job's result in one format (the preview on its page). */
+    result: (id: string, format: string) => ['jobs', 'detail', id, 'result', format] as const,
+  },
+} as const;

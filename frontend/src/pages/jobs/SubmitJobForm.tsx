@@ -1,0 +1,223 @@
+import UploadFileIcon from '@mui/icons-material/UploadFile';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import MenuItem from '@mui/material/MenuItem';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import { useId, useState, type DragEvent, type FormEvent } from 'react';
+import { useNavigate } from 'react-router';
+
+import { errorMessage } from '../../api/errors';
+import { formatBytes } from '../../components/format';
+import { TASKS, useSubmitJob, type JobTask } from './jobsApi';
+import { visuallyHidden } from './visuallyHidden';
+
+function FileDrop({ file, onFile }: { file: File | null; onFile: (file: File) => void }) {
+  const [over, setOver] = useState(false);
+  const hintId = useId();
+  const drop = (event: DragEvent) => {
+    event.preventDefault();
+    setOver(false);
+    const dropped = event.dataTransfer.files[0];
+    if (dropped) onFile(dropped);
+  };
+  return (
+    <Box
+      onDragOver={(event) => {
+        event.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={drop}
+      sx={{
+        border: 2,
+        borderStyle: 'dashed',
+        borderColor: over ? 'primary.main' : 'divider',
+        bgcolor: over ? 'action.hover' : 'transparent',
+        borderRadius: 2,
+        p: 2,
+        display: 'flex',
+        flexWrap: 'wrap',
+        alignItems: 'center',
+        gap: 2,
+        '&:focus-within': { outline: 2, outlineColor: 'primary.main', outlineStyle: 'solid' },
+      }}
+    >
+      <Button
+        component="label"
+        variant="outlined"
+        startIcon={<UploadFileIcon />}
+        tabIndex={-1}
+        role={undefined}
+      >
+        Choose a file
+        <Box
+          component="input"
+          type="file"
+          accept="audio/*,video/*,.wav,.flac,.mp3,.ogg,.opus,.m4a,.webm"
+          data-testid="job-file"
+          aria-label="Audio file"
+          aria-describedby={hintId}
+          sx={visuallyHidden}
+          onChange={(event) => {
+            const chosen = event.target.files?.[0];
+            if (chosen) onFile(chosen);
+          }}
+        />
+      </Button>
+      <Typography
+        id={hintId}
+        variant="body2"
+        color="text.secondary"
+        sx={{ minWidth: 0, overflowWrap: 'anywhere' }}
+      >
+        {file ? (
+          <>
+            <strong>{file.name}</strong> · {formatBytes(file.size)}
+          </>
+        ) : (
+          'or drop an audio file here (wav, flac, mp3, ogg, m4a, webm, …)'
+        )}
+      </Typography>
+    </Box>
+  );
+}
+
+/** A new job: the file, the task and its options; on success the job's page opens. */
+export function SubmitJobForm() {
+  const navigate = useNavigate();
+  const submit = useSubmitJob();
+  const [file, setFile] = useState<File | null>(null);
+  const [task, setTask] = useState<JobTask>('transcribe');
+  const [model, setModel] = useState('canary');
+  const [language, setLanguage] = useState('');
+  const [targetLanguage, setTargetLanguage] = useState('');
+  const [numSpeakers, setNumSpeakers] = useState('');
+  const [minSpeakers, setMinSpeakers] = useState('');
+  const [maxSpeakers, setMaxSpeakers] = useState('');
+  const transcribes = task !== 'diarize';
+  const diarizes = task !== 'transcribe';
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!file) return;
+    submit.mutate(
+      { file, task, model, language, targetLanguage, numSpeakers, minSpeakers, maxSpeakers },
+      { onSuccess: (job) => void navigate(`/jobs/${encodeURIComponent(job.id)}`) },
+    );
+  };
+
+  const speakerField = (label: string, value: string, set: (value: string) => void) => (
+    <TextField
+      size="small"
+      type="number"
+      label={label}
+      value={value}
+      onChange={(event) => set(event.target.value)}
+      slotProps={{ htmlInput: { min: 1, max: 100, step: 1 } }}
+      sx={{ width: 130 }}
+    />
+  );
+
+  return (
+    <Card component="section" aria-labelledby="new-job-title" sx={{ mb: 3 }}>
+      <CardContent component="form" onSubmit={onSubmit}>
+        <Typography variant="h2" id="new-job-title" sx={{ mb: 2 }}>
+          New job
+        </Typography>
+        <FileDrop file={file} onFile={setFile} />
+        <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 2, mt: 2 }}>
+          <TextField
+            select
+            size="small"
+            label="Task"
+            value={task}
+            onChange={(event) => setTask(event.target.value as JobTask)}
+            data-testid="job-task"
+            helperText={TASKS.find((t) => t.value === task)?.hint}
+            sx={{ minWidth: 240 }}
+          >
+            {TASKS.map((t) => (
+              <MenuItem key={t.value} value={t.value}>
+                {t.label}
+              </MenuItem>
+            ))}
+          </TextField>
+          {transcribes && (
+            <>
+              <TextField
+                size="small"
+                label="ASR model"
+                value={model}
+                onChange={(event) => setModel(event.target.value)}
+                helperText="a served name: canary, whisper-1, …"
+                sx={{ width: 180 }}
+              />
+              <TextField
+                size="small"
+                label="Language"
+                value={language}
+                onChange={(event) => setLanguage(event.target.value)}
+                helperText="ISO 639-1; empty: detected"
+                sx={{ width: 160 }}
+              />
+              <TextField
+                size="small"
+                label="Translate into"
+                value={targetLanguage}
+                onChange={(event) => setTargetLanguage(event.target.value)}
+                helperText="empty: no translation"
+                sx={{ width: 160 }}
+              />
+            </>
+          )}
+        </Box>
+        {diarizes && (
+          <Box
+            component="fieldset"
+            sx={{
+              border: 0,
+              p: 0,
+              m: 0,
+              mt: 2,
+              display: 'flex',
+              flexWrap: 'wrap',
+              gap: 2,
+              alignItems: 'center',
+            }}
+          >
+            <Typography component="legend" variant="body2" color="text.secondary" sx={{ mb: 1 }}>
+              Speakers (optional): an exact count, or a range
+            </Typography>
+            {speakerField('Exactly', numSpeakers, setNumSpeakers)}
+            {speakerField('At least', minSpeakers, setMinSpeakers)}
+            {speakerField('At most', maxSpeakers, setMaxSpeakers)}
+          </Box>
+        )}
+        {submit.error && (
+          <Alert severity="error" sx={{ mt: 2 }}>
+            {errorMessage(submit.error)}
+          </Alert>
+        )}
+        <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, mt: 2 }}>
+          <Button
+            type="submit"
+            variant="contained"
+            data-testid="job-submit"
+            disabled={!file || submit.isPending}
+          >
+            {submit.isPending ? 'Submitting…' : 'Submit'}
+          </Button>
+          {!file && (
+            <Typography variant="body2" color="text.secondary">
+              Choose a file first.
+            </Typography>
+          )}
+        </Box>
+      </CardContent>
+    </Card>
+  );
+}

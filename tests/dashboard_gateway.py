@@ -1,0 +1,90 @@
+"""A live gateway for the dashboard's end-to-end tests: the tests' tiny random-weight models, two keys, the
+built dashboard, nothing loaded at start. Started by Playwright (frontend/playwright.config.ts):
+
+    PYTHONPATH=backend:. .venv/bin/python -m tests.dashboard_gateway --port 8321 --folder /tmp/e2e
+        [--dist frontend/dist]
+
+It builds the models into FOLDER (once: they are reused on the next run), writes the audio files the tests
+upload (FOLDER/audio/speech.wav: two alternating voices), and serves until it is interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+ADMIN_KEY = "e2e-admin-key-0123456789"
+CLIENT_KEY = "e2e-client-key-0123456789"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def two_voices(rate: int = 16000, turns: int = 6, turn_s: float = 2.0) -> np.ndarray:
+    """Alternating low and high harmonic tones, with short pauses: something to transcribe and diarize."""
+    t = np.arange(int(rate * turn_s)) / rate
+    pieces = []
+    for turn in range(turns):
+        pitch = 110.0 if turn % 2 == 0 else 240.0
+        voice = sum(np.sin(2 * np.pi * pitch * k * t) / k for k in range(1, 6))
+        envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3.0 * t)  # syllable-like
+        pieces += [0.2 * voice * envelope, np.zeros(rate // 4)]
+    return np.concatenate(pieces).astype(np.float32)
+
+
+def build_models(folder: Path) -> dict[str, Path]:
+    from tests.tiny_models import build_tiny_canary, build_tiny_pyannote, build_tiny_qwen
+
+    models = folder / "models"
+    paths = {"qwen": models / "tiny-qwen", "canary": models / "tiny-canary", "pyannote": models / "tiny-pyannote"}
+    if not (paths["qwen"] / "config.json").is_file():
+        build_tiny_qwen(paths["qwen"])
+    canary = paths["canary"] / "tiny-canary.nemo"
+    if not canary.is_file():
+        paths["canary"].mkdir(parents=True, exist_ok=True)
+        canary = build_tiny_canary(paths["canary"])
+    if not (paths["pyannote"] / "config.yaml").is_file():
+        build_tiny_pyannote(paths["pyannote"])
+    return {**paths, "canary": canary}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8321)
+    parser.add_argument("--folder", type=Path, required=True, help="models, audio, cache and jobs live here")
+    parser.add_argument("--dist", type=Path, default=ROOT / "frontend" / "dist")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the tests never reach the Hub
+
+    import uvicorn
+
+    from app.cli import server_config
+    from app.config import load_settings
+    from app.main import create_app
+    from tests.audio_files import write_wav
+
+    folder = args.folder.resolve()
+    models = build_models(folder)
+    (folder / "audio").mkdir(parents=True, exist_ok=True)
+    write_wav(folder / "audio" / "speech.wav", two_voices(), 16000)
+    settings = load_settings(
+        _env_file=None,
+        api_port=args.port,
+        model_cache_dir=folder / "cache",
+        data_dir=folder / "jobs",
+        qwen_model_id=str(models["qwen"]),
+        canary_model_id=str(models["canary"]),
+        pyannote_model_id=str(models["pyannote"]),
+        openai_api_keys=f"e2e-client:{CLIENT_KEY}",
+        admin_api_keys=f"e2e-admin:{ADMIN_KEY}",
+        frontend_dist=args.dist.resolve(),
+        asr_window_s=5.0,
+        max_audio_seconds=120.0,
+        log_level="info",
+    )
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
+
+
+if __name__ == "__main__":
+    main()
