@@ -80,7 +80,8 @@ def main() -> None:
         admin_api_keys=f"e2e-admin:{ADMIN_KEY}",
         frontend_dist=args.dist.resolve(),
         asr_window_s=5.0,
-        max_audio_seconds=120.0,
+        max_audio_seconds=1800.0,  # a job long enough to be watched and cancelled (tiny models: ~1 % of real time)
+        asr_queue_size=1024,
         log_level="info",
     )
     uvicorn.Server(server_config(create_app(settings), settings)).run()

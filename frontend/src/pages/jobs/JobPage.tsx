@@ -80,6 +80,7 @@ function JobDetail({ job, follow }: { job: Job; follow: FollowMode }) {
             </span>
             {follow !== 'off' && (
               <Chip
+                component="span"
                 size="small"
                 variant="outlined"
                 label={FOLLOW_WORDS[follow]}

@@ -14,6 +14,7 @@ const STATE_COLORS: Record<JobState, 'default' | 'info' | 'success' | 'error' | 
 export function JobStateChip({ state }: { state: JobState }) {
   return (
     <Chip
+      component="span" // phrasing content: it sits inside headers' <p> too
       data-testid="job-state"
       label={state}
       color={STATE_COLORS[state]}

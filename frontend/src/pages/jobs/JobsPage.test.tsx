@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
@@ -123,7 +123,7 @@ describe('the jobs page', () => {
     await userEvent.click(within(rows[1]!).getByText('talk.wav'));
     await waitFor(() => expect(router.state.location.pathname).toBe('/jobs/job_done'));
 
-    await router.navigate('/jobs');
+    await act(() => router.navigate('/jobs'));
     const again = await screen.findAllByTestId('job-row');
     again[0]!.focus();
     await userEvent.keyboard('{Enter}');
