@@ -155,7 +155,7 @@ def test_large_bodies_do_not_hold_up_other_requests(gateway: LiveServer, path: s
 def test_large_bodies_are_refused_like_small_ones(
     gateway: LiveServer, body: dict, param: str | None, code: str
 ) -> None:
-    data = json.dumps(body).encode().replace(b"\\ud800", b"\ud800")
+    data = json.dumps(body).encode()  # a lone surrogate stays the JSON escape \\ud800
     assert len(data) > 64 * 1024  # through a worker process
     status, answer = post_raw(gateway, "/v1/chat/completions", data)
     assert status == 400, answer

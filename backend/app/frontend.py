@@ -50,13 +50,13 @@ class DashboardFiles(StaticFiles):
         return response
 
 
-def serve_dashboard(app: FastAPI, dist: Path | None) -> None:
-    """Serve the build in `dist` for every request no route matches (nothing when `dist` is None)."""
+def serve_dashboard(app: FastAPI, dist: Path | None) -> bool:
+    """Serve the build in `dist` for every request no route matches; False when there is none to serve."""
     if dist is None:
-        return
+        return False
     if not (dist / INDEX).is_file():
         logger.warning("FRONTEND_DIST=%s has no index.html; the dashboard is not served", dist)
-        return
+        return False
     files = DashboardFiles(directory=dist)
     not_found = app.router.not_found
 
@@ -65,4 +65,4 @@ def serve_dashboard(app: FastAPI, dist: Path | None) -> None:
         await handler(scope, receive, send)
 
     app.router.default = unmatched
-    logger.info("The dashboard is served at / from %s", dist)
+    return True

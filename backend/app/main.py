@@ -85,9 +85,10 @@ def create_app(
         await jobs_service.start()
         preload = None if settings.lazy_load_models else asyncio.create_task(registry.preload_all())
         logger.info(
-            "gateway ready: models %s, auth %s",
+            "gateway ready: models %s, auth %s, %s",
             [w.key for w in registry.wrappers()],
             "on" if app.state.gateway.authenticator.enabled else "OFF (loopback only)",
+            f"dashboard at / (from {settings.frontend_dist})" if dashboard_served else "no dashboard",
         )
         try:
             yield
@@ -137,5 +138,5 @@ def create_app(
         # connection comes from a proxy the operator named; uvicorn's own handling is off (server_config).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(RequestContextMiddleware)
-    serve_dashboard(app, settings.frontend_dist)
+    dashboard_served = serve_dashboard(app, settings.frontend_dist)
     return app
