@@ -35,7 +35,7 @@ def test_status_reports_system_models_and_dependencies(serve) -> None:
 
 
 def test_download_load_unload_cycle(serve) -> None:
-    server = serve(**KEYS)
+    server = serve(log_level="info", **KEYS)
     with server.client(ADMIN_KEY) as http:
         response = http.post("/api/admin/models/qwen/download")
         assert response.status_code == 202 and response.json()["action"] == "download"
@@ -49,6 +49,8 @@ def test_download_load_unload_cycle(serve) -> None:
         unloaded = server.wait_for_state("qwen", "downloaded")
         assert unloaded["devices"] == [] and unloaded["message"] == "unloaded"
         assert "gpu_memory_used_mib_before_unload" in unloaded["server"]
+        log = http.get("/api/admin/logs", params={"q": "qwen unloaded"}).json()["entries"]
+        assert [line["message"] for line in log] == ["qwen unloaded from cpu"]
         assert http.post("/api/admin/models/nope/load").status_code == 404
 
 

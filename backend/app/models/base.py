@@ -457,6 +457,9 @@ class BaseModelWrapper(ABC):
             self.memory_leak_suspected = leak_suspected(held, given_back)
             if self.memory_leak_suspected:
                 logger.warning("%s held %s MiB, gave back %s MiB: memory may leak", self.key, held, given_back)
+            else:
+                returned = "".join(f", GPU {d} gave back {mib} MiB" for d, mib in given_back.items())
+                logger.info("%s unloaded from %s%s", self.key, ", ".join(map(str, devices)), returned)
             has_files = self.local_path is not None or await self.refresh_artifacts()
             server = {
                 "gpu_memory_used_mib_before_unload": before,

@@ -13,11 +13,11 @@ import type { KeyboardEvent } from 'react';
 import { useNavigate } from 'react-router';
 
 import { formatDuration, formatTime } from '../../components/format';
+import { visuallyHidden } from '../../components/visuallyHidden';
 import { CancelJobButton } from './CancelJobButton';
 import { isFinished, type Job } from './jobsApi';
 import { JobProgress } from './JobProgress';
 import { JobStateChip } from './JobStateChip';
-import { visuallyHidden } from './visuallyHidden';
 
 interface JobListProps {
   jobs: Job[];

@@ -1,22 +1,8 @@
 import Box from '@mui/material/Box';
-import Typography from '@mui/material/Typography';
-import type { ReactNode } from 'react';
 
+import { Fact } from '../../components/Fact';
 import { formatDuration, formatTime } from '../../components/format';
 import type { Job } from './jobsApi';
-
-function Fact({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Box sx={{ minWidth: 0 }}>
-      <Typography variant="caption" color="text.secondary" component="dt">
-        {label}
-      </Typography>
-      <Typography variant="body2" component="dd" sx={{ m: 0, overflowWrap: 'anywhere' }}>
-        {children}
-      </Typography>
-    </Box>
-  );
-}
 
 function speakers(job: Job): string {
   const { num_speakers: exactly, min_speakers: min, max_speakers: max } = job.options;

@@ -1,4 +1,3 @@
-import UploadFileIcon from '@mui/icons-material/UploadFile';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -7,84 +6,12 @@ import CardContent from '@mui/material/CardContent';
 import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
-import { useId, useState, type DragEvent, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 
 import { errorMessage } from '../../api/errors';
-import { formatBytes } from '../../components/format';
+import { AudioDropZone } from '../../components/AudioDropZone';
 import { TASKS, useSubmitJob, type JobTask } from './jobsApi';
-import { visuallyHidden } from './visuallyHidden';
-
-function FileDrop({ file, onFile }: { file: File | null; onFile: (file: File) => void }) {
-  const [over, setOver] = useState(false);
-  const hintId = useId();
-  const drop = (event: DragEvent) => {
-    event.preventDefault();
-    setOver(false);
-    const dropped = event.dataTransfer.files[0];
-    if (dropped) onFile(dropped);
-  };
-  return (
-    <Box
-      onDragOver={(event) => {
-        event.preventDefault();
-        setOver(true);
-      }}
-      onDragLeave={() => setOver(false)}
-      onDrop={drop}
-      sx={{
-        border: 2,
-        borderStyle: 'dashed',
-        borderColor: over ? 'primary.main' : 'divider',
-        bgcolor: over ? 'action.hover' : 'transparent',
-        borderRadius: 2,
-        p: 2,
-        display: 'flex',
-        flexWrap: 'wrap',
-        alignItems: 'center',
-        gap: 2,
-        '&:focus-within': { outline: 2, outlineColor: 'primary.main', outlineStyle: 'solid' },
-      }}
-    >
-      <Button
-        component="label"
-        variant="outlined"
-        startIcon={<UploadFileIcon />}
-        tabIndex={-1}
-        role={undefined}
-      >
-        Choose a file
-        <Box
-          component="input"
-          type="file"
-          accept="audio/*,video/*,.wav,.flac,.mp3,.ogg,.opus,.m4a,.webm"
-          data-testid="job-file"
-          aria-label="Audio file"
-          aria-describedby={hintId}
-          sx={visuallyHidden}
-          onChange={(event) => {
-            const chosen = event.target.files?.[0];
-            if (chosen) onFile(chosen);
-          }}
-        />
-      </Button>
-      <Typography
-        id={hintId}
-        variant="body2"
-        color="text.secondary"
-        sx={{ minWidth: 0, overflowWrap: 'anywhere' }}
-      >
-        {file ? (
-          <>
-            <strong>{file.name}</strong> · {formatBytes(file.size)}
-          </>
-        ) : (
-          'or drop an audio file here (wav, flac, mp3, ogg, m4a, webm, …)'
-        )}
-      </Typography>
-    </Box>
-  );
-}
 
 /** A new job: the file, the task and its options; on success the job's page opens. */
 export function SubmitJobForm() {
@@ -128,7 +55,12 @@ export function SubmitJobForm() {
         <Typography variant="h2" id="new-job-title" sx={{ mb: 2 }}>
           New job
         </Typography>
-        <FileDrop file={file} onFile={setFile} />
+        <AudioDropZone
+          file={file}
+          onFile={setFile}
+          inputTestId="job-file"
+          hint="or drop an audio file here (wav, flac, mp3, ogg, m4a, webm, …)"
+        />
         <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 2, mt: 2 }}>
           <TextField
             select

@@ -9,12 +9,13 @@ import LinearProgress from '@mui/material/LinearProgress';
 import Stack from '@mui/material/Stack';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 
 import { errorMessage } from '../../api/errors';
 import { useModelAction } from '../../api/queries';
 import type { GpuSample, ModelState, ModelStatus } from '../../api/types';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { Fact } from '../../components/Fact';
 import { formatBytes, formatDuration, formatMib, formatTime } from '../../components/format';
 import { monospace } from '../../theme/theme';
 import { LoadDialog } from './LoadDialog';
@@ -41,19 +42,6 @@ function sumValues(record: unknown): number | null {
   if (typeof record !== 'object' || record === null) return null;
   const values = Object.values(record).filter((v): v is number => typeof v === 'number');
   return values.length ? values.reduce((a, b) => a + b, 0) : null;
-}
-
-function Fact({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Box sx={{ minWidth: 0 }}>
-      <Typography variant="caption" color="text.secondary" component="dt">
-        {label}
-      </Typography>
-      <Typography variant="body2" component="dd" sx={{ m: 0, overflowWrap: 'anywhere' }}>
-        {children}
-      </Typography>
-    </Box>
-  );
 }
 
 function Progress({ model }: { model: ModelStatus }) {

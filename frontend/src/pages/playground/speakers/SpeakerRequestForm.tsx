@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { Link as RouterLink } from 'react-router';
 
 import type { ModelStatus } from '../../../api/types';
-import { AudioDropZone } from './AudioDropZone';
+import { AudioDropZone } from '../../../components/AudioDropZone';
 import { DEFAULT_ASR_MODEL, type SpeechSlots } from './useSpeechSlots';
 import { MAX_SPEAKERS, countsProblem, type SpeakerCounts, type WhoSaidWhatRequest } from './whoSaidWhat';
 
@@ -98,7 +98,14 @@ export function SpeakerRequestForm({
       }}
       sx={{ display: 'flex', flexDirection: 'column', gap: 2 }}
     >
-      <AudioDropZone file={file} onFile={onFile} disabled={busy} />
+      <AudioDropZone
+        file={file}
+        onFile={onFile}
+        disabled={busy}
+        inputTestId="speakers-file"
+        buttonLabel="Choose audio…"
+        hint="or drop a recording here (wav, flac, mp3, ogg, m4a, webm…)"
+      />
       <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 2, alignItems: 'flex-start' }}>
         <TextField
           select
