@@ -4,6 +4,7 @@ import { cleanup, configure } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 
 import { authStore } from '../auth/authStore';
+import { fakeMatchMedia } from './media';
 import { server } from './server';
 
 // Two shared cores and MUI's first renders: give `findBy*` and `waitFor` time.
@@ -21,19 +22,7 @@ afterEach(() => {
 afterAll(() => server.close());
 
 // jsdom lacks these; MUI and the charts ask for them.
-if (!window.matchMedia) {
-  window.matchMedia = (query: string) =>
-    ({
-      matches: false,
-      media: query,
-      onchange: null,
-      addListener: () => undefined,
-      removeListener: () => undefined,
-      addEventListener: () => undefined,
-      removeEventListener: () => undefined,
-      dispatchEvent: () => false,
-    }) as MediaQueryList;
-}
+if (!window.matchMedia) window.matchMedia = fakeMatchMedia(() => false);
 if (!('ResizeObserver' in globalThis)) {
   globalThis.ResizeObserver = class {
     observe() {}

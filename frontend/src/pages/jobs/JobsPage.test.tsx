@@ -4,6 +4,7 @@ import { http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 
 import { adminMe, clientMe } from '../../test/fixtures';
+import { fakeMatchMedia } from '../../test/media';
 import { renderApp } from '../../test/render';
 import { server } from '../../test/server';
 import { job, jobsBackend, jobsHandlers, succeeded } from './testJobs';
@@ -169,19 +170,7 @@ describe('the jobs page', () => {
     asClient();
     server.use(...jobsHandlers(jobsBackend([running, done])));
     // A 390-pixel screen: every `max-width` query of the theme's breakpoints matches.
-    vi.spyOn(window, 'matchMedia').mockImplementation(
-      (query: string) =>
-        ({
-          matches: query.includes('max-width'),
-          media: query,
-          onchange: null,
-          addListener: () => undefined,
-          removeListener: () => undefined,
-          addEventListener: () => undefined,
-          removeEventListener: () => undefined,
-          dispatchEvent: () => false,
-        }) as MediaQueryList,
-    );
+    vi.spyOn(window, 'matchMedia').mockImplementation(fakeMatchMedia((query) => query.includes('max-width')));
     renderApp('/jobs');
     const cards = await screen.findAllByTestId('job-row');
     expect(cards.map((card) => card.tagName)).toEqual(['LI', 'LI']);
