@@ -273,6 +273,14 @@ def test_context_length_message(sdk: openai.OpenAI) -> None:
     assert "maximum context length is 4096 tokens" in error["message"]
 
 
+def test_a_prompt_longer_than_the_context_without_max_tokens_is_400(sdk: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.chat.completions.create(model="tiny-qwen", messages=[{"role": "user", "content": "Hello! " * 5000}])
+    error = error_of(caught.value)
+    assert (error["code"], error["param"]) == ("context_length_exceeded", "messages")
+    assert "tokens in the prompt alone" in error["message"]
+
+
 def test_malformed_json_is_400(gateway: LiveServer) -> None:
     with gateway.client(CLIENT_KEY) as http:
         response = http.post("/v1/chat/completions", content=b"{not json", headers={"Content-Type": "application/json"})

@@ -77,11 +77,13 @@ def _check_generations(prompts: int, n: int, settings: Settings) -> None:
 def _max_tokens(requested: int | None, prompt_len: int, max_model_len: int, param: str) -> int:
     room = max_model_len - prompt_len
     if room <= 0 or (requested is not None and requested > room):
-        asked = f"{prompt_len + requested} tokens ({prompt_len} in the prompt, {requested} in the completion)"
+        if requested is None:
+            asked = f"{prompt_len} tokens in the prompt alone"
+        else:
+            asked = f"{prompt_len + requested} tokens ({prompt_len} in the prompt, {requested} in the completion)"
         raise InvalidRequestError(
-            f"This model's maximum context length is {max_model_len} tokens. However, you requested "
-            + (asked if requested is not None else f"{prompt_len} tokens in the prompt alone")
-            + ". Please reduce the length of the prompt or of the completion.",
+            f"This model's maximum context length is {max_model_len} tokens. However, you requested {asked}. "
+            "Please reduce the length of the prompt or of the completion.",
             param=param if requested is not None and room > 0 else "messages",
             code="context_length_exceeded",
         )
