@@ -89,14 +89,11 @@ class InstantQwen(QwenModel):
         return InstantEngine()
 
 
-def serve(port: int, workdir: Path) -> None:
-    """Run the gateway with the instant LLM slot on 127.0.0.1:`port` until terminated."""
-    import uvicorn
-
-    from app.main import create_app
-
+def open_settings(workdir: Path) -> Settings:
+    """The gateway of the benchmarks: open and unlimited (keys or a rate limit in the environment must not
+    apply), the LLM slot on an empty folder in `workdir`, loaded at start."""
     (workdir / "model").mkdir(exist_ok=True)
-    settings = Settings(  # open, unlimited: keys or a rate limit in the environment must not apply
+    return Settings(
         _env_file=None,
         model_cache_dir=workdir / "cache",
         qwen_model_id=str(workdir / "model"),
@@ -107,6 +104,15 @@ def serve(port: int, workdir: Path) -> None:
         lazy_load_models=False,
         log_level="warning",
     )
+
+
+def serve(port: int, workdir: Path) -> None:
+    """Run the gateway with the instant LLM slot on 127.0.0.1:`port` until terminated."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = open_settings(workdir)
     app = create_app(settings, wrapper_factories={"qwen": InstantQwen}, with_defaults=False)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 

@@ -39,7 +39,6 @@ from typing import Any
 
 import psutil
 
-from app.config import Settings
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
 from app.models.qwen import QwenModel
 from gateway_overhead import (
@@ -49,6 +48,7 @@ from gateway_overhead import (
     free_port,
     machine,
     new_event_loop,
+    open_settings,
     over_http,
     server_cpu,
     summarise,
@@ -151,18 +151,7 @@ def serve(port: int, workdir: Path, interval_s: float) -> None:
         async def _start_engine(self, path: Path, devices: list[str]) -> LLMEngine:
             return PacedEngine(await asyncio.to_thread(qwen_tokenizer), interval_s)
 
-    (workdir / "model").mkdir(exist_ok=True)
-    settings = Settings(  # open, unlimited: keys or a rate limit in the environment must not apply
-        _env_file=None,
-        model_cache_dir=workdir / "cache",
-        qwen_model_id=str(workdir / "model"),
-        qwen_served_model_name=MODEL,
-        openai_api_keys=[],
-        admin_api_keys=[],
-        rate_limit_rpm=0,
-        lazy_load_models=False,
-        log_level="warning",
-    )
+    settings = open_settings(workdir)
     app = create_app(settings, wrapper_factories={"qwen": PacedQwen}, with_defaults=False)
 
     @app.get("/bench/lateness")
