@@ -65,22 +65,13 @@ export function useServedModels() {
   });
 }
 
-export function useHuggingfaceToken() {
-  return useQuery({
-    queryKey: queryKeys.admin.huggingfaceToken(),
-    queryFn: async (): Promise<HuggingFaceToken> => unwrap(await api.GET('/api/admin/huggingface/token')),
-  });
-}
-
 export function useSetHuggingfaceToken() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (token: string | null): Promise<HuggingFaceToken> =>
       unwrap(await api.POST('/api/admin/huggingface/token', { body: { token } })),
-    onSuccess: (described) => {
-      queryClient.setQueryData(queryKeys.admin.huggingfaceToken(), described);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.admin.status() });
-    },
+    // The token's state is part of the status (`huggingface_token`), which the Models page shows.
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.admin.status() }),
   });
 }
 

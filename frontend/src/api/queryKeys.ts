@@ -22,7 +22,6 @@ export const queryKeys = {
     status: () => ['admin', 'status'] as const,
     history: (range: HistoryRange) => ['admin', 'monitor', 'history', range] as const,
     logs: (filter: LogFilter) => ['admin', 'logs', filter] as const,
-    huggingfaceToken: () => ['admin', 'huggingface-token'] as const,
   },
   models: {
     /** `/v1/models`: the names clients may use. */

@@ -29,10 +29,6 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
-export function formatPercent(fraction: number, digits = 0): string {
-  return `${(fraction * 100).toFixed(digits)} %`;
-}
-
 /** A Unix time (seconds) as local time of day, with the date when it is not today. */
 export function formatTime(unixSeconds: number, withSeconds = true): string {
   const date = new Date(unixSeconds * 1000);
