@@ -10,13 +10,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../../api/errors';
 import { formatDuration } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { useNow } from '../../components/useNow';
 import { saveTextFile } from './audio/saveFile';
 import { RunStatus, type RunState } from './speakers/RunStatus';
 import { SpeakerRequestForm } from './speakers/SpeakerRequestForm';
 import { SpeakerTimeline } from './speakers/SpeakerTimeline';
 import { SpeakerTranscript } from './speakers/SpeakerTranscript';
 import { useAudioClock } from './speakers/useAudioClock';
-import { useNow } from './speakers/useNow';
 import { useSpeechSlots } from './speakers/useSpeechSlots';
 import {
   activeSegmentIndex,
