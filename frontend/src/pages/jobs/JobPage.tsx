@@ -9,11 +9,12 @@ import Chip from '@mui/material/Chip';
 import Link from '@mui/material/Link';
 import Skeleton from '@mui/material/Skeleton';
 import Typography from '@mui/material/Typography';
-import { useEffect, useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { Link as RouterLink, useParams } from 'react-router';
 
 import { ApiError, errorMessage } from '../../api/errors';
 import { PageHeader } from '../../components/PageHeader';
+import { useNow } from '../../components/useNow';
 import { CancelJobButton } from './CancelJobButton';
 import { JobDownloads } from './JobDownloads';
 import { JobOptionsList } from './JobOptionsList';
@@ -45,17 +46,6 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
-/** Seconds since the epoch, ticking each second while `running` (the history's "so far"). */
-function useNow(running: boolean): number {
-  const [now, setNow] = useState(() => Date.now() / 1000);
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => setNow(Date.now() / 1000), 1000);
-    return () => clearInterval(timer);
-  }, [running]);
-  return now;
-}
-
 const BackToJobs = () => (
   <Button component={RouterLink} to="/jobs" startIcon={<ArrowBackIcon />}>
     All jobs
@@ -64,7 +54,7 @@ const BackToJobs = () => (
 
 function JobDetail({ job, follow }: { job: Job; follow: FollowMode }) {
   const finished = isFinished(job.state);
-  const now = useNow(!finished);
+  const now = useNow(!finished, 1000) / 1000; // seconds, for the history's "so far"
   return (
     <>
       <PageHeader

@@ -8,6 +8,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, gatewayFetch, unwrap } from '../../api/client';
 import { queryKeys } from '../../api/queryKeys';
 import type { components, operations } from '../../api/schema';
+import { saveBlob } from '../playground/audio/saveFile';
 
 export type Job = components['schemas']['Job'];
 export type JobList = components['schemas']['JobList'];
@@ -146,20 +147,7 @@ export function resultPath(jobId: string, format: ResultFormat): string {
 /** The result in one format, saved by the browser as `<upload name>.<extension>`. */
 export async function downloadResult(job: Job, format: ResultFormat): Promise<void> {
   const response = await gatewayFetch(resultPath(job.id, format));
-  const blob = await response.blob();
-  const url = URL.createObjectURL(blob);
-  try {
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = downloadName(job.filename, format);
-    link.rel = 'noopener';
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-  } finally {
-    // After the click has handed the file to the browser.
-    setTimeout(() => URL.revokeObjectURL(url), 0);
-  }
+  saveBlob(downloadName(job.filename, format), await response.blob());
 }
 
 interface DiarizedJson {

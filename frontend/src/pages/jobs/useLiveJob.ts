@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import { gatewayFetch } from '../../api/client';
 import { queryKeys } from '../../api/queryKeys';
 import { isFinished, useJob, type Job } from './jobsApi';
-import { readEvents } from './sse';
+import { readEvents } from '../../api/sse';
 
 /** How the page follows a job: its event stream (`live`), or polling when the stream failed or ended early. */
 export type FollowMode = 'off' | 'connecting' | 'live' | 'polling';

@@ -10,12 +10,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../../api/errors';
 import { formatDuration } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { useNow } from '../../components/useNow';
+import { saveTextFile } from './audio/saveFile';
 import { RunStatus, type RunState } from './speakers/RunStatus';
 import { SpeakerRequestForm } from './speakers/SpeakerRequestForm';
 import { SpeakerTimeline } from './speakers/SpeakerTimeline';
 import { SpeakerTranscript } from './speakers/SpeakerTranscript';
 import { useAudioClock } from './speakers/useAudioClock';
-import { useNow } from './speakers/useNow';
 import { useSpeechSlots } from './speakers/useSpeechSlots';
 import {
   activeSegmentIndex,
@@ -37,16 +38,6 @@ interface Retry {
 
 function objectUrl(file: File): string | null {
   return typeof URL.createObjectURL === 'function' ? URL.createObjectURL(file) : null;
-}
-
-function downloadJson(result: Transcription, name: string) {
-  const url = objectUrl(new File([JSON.stringify(result, null, 2)], name, { type: 'application/json' }));
-  if (!url) return;
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.click();
-  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 const ORIGIN_WORDS: Record<Transcription['source_language_origin'], string> = {
@@ -211,7 +202,13 @@ export default function SpeakersPage() {
                   <Button
                     size="small"
                     startIcon={<DownloadIcon />}
-                    onClick={() => downloadJson(result, `${file.name.replace(/\.[^.]+$/, '')}.speakers.json`)}
+                    onClick={() =>
+                      saveTextFile(
+                        `${file.name.replace(/\.[^.]+$/, '')}.speakers.json`,
+                        JSON.stringify(result, null, 2),
+                        'application/json',
+                      )
+                    }
                   >
                     JSON
                   </Button>

@@ -1,16 +1,24 @@
-/** Saves text as a file the browser downloads (a Blob behind an `<a download>`). */
+/** Saves a blob as a file the browser downloads (an object URL behind an `<a download>`). */
+export function saveBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  try {
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    link.rel = 'noopener';
+    link.style.display = 'none';
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  } finally {
+    // After the click has handed the file to the browser.
+    setTimeout(() => URL.revokeObjectURL(url), 0);
+  }
+}
+
+/** Saves text as a file the browser downloads. */
 export function saveTextFile(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.rel = 'noopener';
-  link.style.display = 'none';
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  // The download has started from the link; the URL can go once the click has been handled.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(name, new Blob([text], { type }));
 }
 
 /** `meeting.mp3` -> `meeting`; the name a download is given after the upload. */

@@ -4,7 +4,7 @@
  */
 import { gatewayFetch } from '../../../api/client';
 import { apiErrorFrom, isErrorEnvelope } from '../../../api/errors';
-import { readSseData } from './sse';
+import { readEvents } from '../../../api/sse';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -56,7 +56,7 @@ export async function streamChat(
   });
   if (!response.body) throw new Error('The gateway answered without a body.');
   let finish: string | null = null;
-  for await (const data of readSseData(response.body)) {
+  for await (const { data } of readEvents(response.body)) {
     if (data.trim() === '[DONE]') break;
     let chunk: unknown;
     try {

@@ -6,18 +6,15 @@ import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import Typography from '@mui/material/Typography';
-import { useEffect, useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 
 import { AudioDropZone } from '../../../components/AudioDropZone';
 import { formatBytes } from '../../../components/format';
+import { useNow } from '../../../components/useNow';
 import { useMicrophoneRecorder } from '../audio/useMicrophoneRecorder';
 
 function RecordingClock({ since }: { since: number }) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 500);
-    return () => clearInterval(timer);
-  }, []);
+  const now = useNow(true, 500);
   const seconds = Math.max(0, Math.floor((now - since) / 1000));
   return (
     <Typography variant="body2" color="error" role="timer" aria-live="off">

@@ -1,7 +1,7 @@
 /**
- * Server-sent events read from a `fetch` body. `EventSource` cannot send the Authorization header, so the
- * jobs page reads the stream itself: events are separated by a blank line, `data:` lines of one event are
- * joined with newlines, and comment lines (`: keep-alive`) are skipped.
+ * Server-sent events read from a `fetch` body. `EventSource` cannot send the Authorization header (nor
+ * POST), so the jobs page and the chat read their streams themselves: events are separated by a blank line,
+ * `data:` lines of one event are joined with newlines, and comment lines (`: keep-alive`) are skipped.
  */
 
 export interface ServerEvent {
