@@ -60,6 +60,55 @@ def parse_api_keys(raw: str | list[str] | None, prefix: str) -> list[ApiKey]:
     return keys
 
 
+@dataclass(frozen=True)
+class ClientQuota:
+    """Daily allowances of one client (None: unlimited). Days are UTC days."""
+
+    tokens_per_day: int | None = None
+    audio_seconds_per_day: float | None = None
+
+
+QUOTA_FIELDS = ("tokens_per_day", "audio_seconds_per_day")
+ALL_CLIENTS = "*"
+ANONYMOUS_CLIENT = "anonymous"
+"""The client name of every caller in open mode (no keys configured)."""
+"""The QUOTAS entry that applies to every client without an entry of its own."""
+
+
+def parse_quotas(raw: str) -> dict[str, ClientQuota]:
+    """Parse `alice:tokens_per_day=1000000,audio_seconds_per_day=3600;bob:tokens_per_day=5000`
+    (clients separated by `;`, `*` for every client without its own entry)."""
+    quotas: dict[str, ClientQuota] = {}
+    for entry in (e.strip() for e in raw.split(";")):
+        if not entry:
+            continue
+        name, sep, items = entry.partition(":")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"'{entry}' is not client:quota=value[,quota=value]")
+        if name in quotas:
+            raise ValueError(f"client '{name}' is listed twice")
+        values: dict[str, float] = {}
+        for item in (i.strip() for i in items.split(",")):
+            field, eq, value = item.partition("=")
+            field = field.strip()
+            if field not in QUOTA_FIELDS or not eq:
+                raise ValueError(f"'{item}' for '{name}': known quotas are {', '.join(QUOTA_FIELDS)} (quota=value)")
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValueError(f"{field} of '{name}' is not a number: '{value.strip()}'") from None
+            if not math.isfinite(number) or number < 0:
+                raise ValueError(f"{field} of '{name}' must be a number >= 0")
+            values[field] = number
+        tokens = values.get("tokens_per_day")
+        quotas[name] = ClientQuota(
+            tokens_per_day=None if tokens is None else int(tokens),
+            audio_seconds_per_day=values.get("audio_seconds_per_day"),
+        )
+    return quotas
+
+
 HF_TOKEN_MAX_CHARS = 256
 
 
@@ -144,8 +193,28 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Proxies (IPs or CIDR ranges, or `*`) whose X-Forwarded-For / X-Forwarded-Proto are trusted.",
     )
+    quotas: Annotated[dict[str, ClientQuota], NoDecode] = Field(
+        default_factory=dict,
+        description="Daily quotas per client: `alice:tokens_per_day=1000000,audio_seconds_per_day=3600;bob:...` "
+        "(`*` for every client without its own entry); 429 insufficient_quota beyond.",
+    )
     max_json_body_mb: float = Field(
         4.0, gt=0, le=1024, description="Largest request body that is not a multipart upload (413 above)."
+    )
+
+    # Operations: logs, the request log (usage), metrics.
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`json`: one JSON object per log line, with the request id, client and route."
+    )
+    request_log_retention_days: float = Field(
+        90.0, gt=0, description="Days the request log (usage and quotas) keeps its rows."
+    )
+    request_log_queue_size: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Finished requests waiting to be written to the request log; beyond, they are dropped "
+        "and counted (gateway_request_log_dropped_total), never waited for.",
     )
 
     # The LLM slot.
@@ -248,6 +317,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown model slot(s) {', '.join(unknown)}; known: {', '.join(MODEL_SLOTS)}")
         return value
 
+    @field_validator("quotas", mode="before")
+    @classmethod
+    def _quotas(cls, value: Any) -> Any:
+        return parse_quotas(value) if isinstance(value, str) else value
+
     @field_validator("qwen_gpu_device_ids", mode="before")
     @classmethod
     def _split_ints(cls, value: Any) -> Any:
@@ -304,6 +378,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _quotas_name_clients(self) -> Settings:
+        known = {k.name for k in (*self.openai_api_keys, *self.admin_api_keys)} or {ANONYMOUS_CLIENT}
+        unknown = sorted(set(self.quotas) - known - {ALL_CLIENTS})
+        if unknown:
+            raise ValueError(
+                f"QUOTAS names {', '.join(unknown)}, which no key is named after (clients: {', '.join(sorted(known))})"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _generations_hold_max_n(self) -> Settings:
         if self.max_generations_per_request < self.max_n:
             raise ValueError(
@@ -336,6 +420,14 @@ class Settings(BaseSettings):
     @property
     def jobs_dir(self) -> Path:
         return self.data_dir or self.model_cache_dir / "jobs"
+
+    @property
+    def request_log_path(self) -> Path:
+        """The request log's SQLite database, beside the jobs' one."""
+        return self.jobs_dir / "requests.db"
+
+    def quota_for(self, client: str) -> ClientQuota | None:
+        return self.quotas.get(client) or self.quotas.get(ALL_CLIENTS)
 
     @property
     def auth_enabled(self) -> bool:

@@ -12,6 +12,7 @@ from app.config import Settings
 from app.errors import AuthenticationError, PermissionDeniedError
 from app.json_body import JsonBodyParsers
 from app.middleware import CLIENT_STATE_KEY
+from app.request_records import RecordSink
 from app.services.asr_service import TranscriptionService
 from app.services.audio_io import AudioDecoding
 from app.services.auth import Authenticator, Client
@@ -23,6 +24,7 @@ from app.services.log_buffer import LogBuffer
 from app.services.model_registry import ModelRegistry
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
+from app.services.usage import UsageService
 
 
 @dataclass
@@ -38,6 +40,8 @@ class AppState:
     languages: LanguageService
     diarization: DiarizationService
     logs: LogBuffer
+    records: RecordSink
+    usage: UsageService
     json_parsers: JsonBodyParsers = field(default_factory=JsonBodyParsers)
     cache: dict[str, Any] = field(default_factory=dict)
     jobs: JobService = field(init=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.request_records import RecordObserver, RequestRecord, current_record, open_record, reset_record
 
 logger = logging.getLogger("app.errors")
 
@@ -110,6 +112,13 @@ class ModelUnavailableError(GatewayError):
         super().__init__(message, code=code, headers=headers)
 
 
+def note_error(code: str | None) -> None:
+    """Keep the error code of the answer in the request's record (the request log shows it)."""
+    record = current_record()
+    if record is not None:
+        record.error_code = code
+
+
 def error_body(message: str, error_type: str, param: str | None = None, code: str | None = None) -> dict:
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
 
@@ -123,6 +132,7 @@ class EnvelopeResponse(JSONResponse):
 
 
 def error_response(error: GatewayError) -> EnvelopeResponse:
+    note_error(error.code)
     return EnvelopeResponse(error.to_dict(), status_code=error.status_code, headers=error.headers)
 
 
@@ -163,6 +173,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         cls = _HTTP_TYPES.get(exc.status_code, InvalidRequestError if exc.status_code < 500 else GatewayError)
         error = cls(str(exc.detail))
+        note_error(error.code)
         body = error_body(error.message, error.error_type, None, error.code)
         return EnvelopeResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
@@ -171,12 +182,23 @@ class RequestContextMiddleware:
     """Gives every request an id (the caller's `X-Request-ID` or a new one), echoed in the response,
     and turns anything unexpected into a logged 500 envelope that names that id.
 
+    It also opens the request's `RequestRecord` (see `app.request_records`) and, once the response has
+    been sent (a stream included), closes it with the status and hands it to `on_finished`.
+
     Catching here rather than in Starlette's outermost handler keeps the connection usable: that
     handler re-raises to the server, which then drops the keep-alive connection.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        route_of: Callable[[Scope], str] | None = None,
+        on_finished: RecordObserver | None = None,
+    ) -> None:
         self.app = app
+        self.route_of = route_of or (lambda scope: "")
+        self.on_finished = on_finished
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,12 +208,14 @@ class RequestContextMiddleware:
         request_id = request_id[:64] or uuid.uuid4().hex
         scope["request_id"] = request_id
         header = (b"x-request-id", request_id.encode("latin-1"))
-        started = False
+        record = RequestRecord(request_id, scope["method"], "")
+        token = open_record(record)
+        status = 0
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
@@ -199,8 +223,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception:
             logger.exception("unhandled error in %s %s [request_id=%s]", scope["method"], scope["path"], request_id)
-            if started:
+            if status:
+                status = 500  # the response had begun: the client got a broken one
                 raise
+            record.error_code = "internal_error"
             body = error_body(
                 f"internal error (request id {request_id}); the server log has the details",
                 "server_error",
@@ -208,3 +234,9 @@ class RequestContextMiddleware:
                 "internal_error",
             )
             await EnvelopeResponse(body, status_code=500)(scope, receive, send_with_id)
+        finally:
+            reset_record(token)
+            record.route = self.route_of(scope)
+            record.close(status or 499)
+            if self.on_finished is not None:
+                self.on_finished(record)

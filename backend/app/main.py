@@ -6,9 +6,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.routing import Match
+from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
@@ -18,7 +21,8 @@ from app.errors import RequestContextMiddleware, install_error_handlers
 from app.frontend import serve_dashboard
 from app.middleware import AccessMiddleware
 from app.openapi import install_openapi
-from app.routers import admin, audio, auth, diarization, health, jobs, openai
+from app.request_records import RecordSink
+from app.routers import admin, audio, auth, diarization, health, jobs, openai, usage
 from app.services.asr_service import TranscriptionService
 from app.services.audio_io import AudioDecoding
 from app.services.auth import Authenticator
@@ -30,6 +34,7 @@ from app.services.log_buffer import LogBuffer
 from app.services.model_registry import ModelRegistry, WrapperFactory
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
+from app.services.usage import UsageService
 
 logger = logging.getLogger("app")
 
@@ -37,6 +42,15 @@ logger = logging.getLogger("app")
 def configure_logging(level: str) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
     logging.getLogger("app").setLevel(level.upper())
+
+
+def route_template(app: FastAPI, scope: Scope) -> str:
+    """The template of the route that served (or would have served) a request: `/api/jobs/{job_id}`;
+    empty for what no API route matches (the dashboard's files, unknown paths)."""
+    route = scope.get("route")
+    if route is None:  # refused before routing (key, rate limit, body size)
+        route = next((r for r in app.router.routes if r.matches(scope)[0] != Match.NONE), None)
+    return getattr(route, "path", "") if route is not None else ""
 
 
 def create_app(
@@ -51,6 +65,7 @@ def create_app(
     authenticator = Authenticator(settings.openai_api_keys, settings.admin_api_keys)
     rate_limiter = RateLimiter(settings.rate_limit_rpm)
     keys = [k.key for k in (*settings.openai_api_keys, *settings.admin_api_keys)]
+    records = RecordSink()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -80,6 +95,8 @@ def create_app(
             languages=LanguageService(settings, registry),
             diarization=DiarizationService(settings),
             logs=logs,
+            records=records,
+            usage=UsageService(settings, [k.name for k in (*settings.openai_api_keys, *settings.admin_api_keys)]),
         )
         jobs_service = app.state.gateway.jobs = JobService(app.state.gateway)
         await jobs_service.start()
@@ -116,6 +133,8 @@ def create_app(
     app.include_router(diarization.router)
     app.include_router(jobs.router)
     app.include_router(admin.router)
+    app.include_router(usage.admin_router)
+    app.include_router(usage.client_router)
     app.add_middleware(
         AccessMiddleware,
         authenticator=authenticator,
@@ -137,6 +156,6 @@ def create_app(
         # The client address (rate-limit bucket in open mode, logs) from X-Forwarded-For, only when the
         # connection comes from a proxy the operator named; uvicorn's own handling is off (server_config).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, route_of=partial(route_template, app), on_finished=records.finished)
     dashboard_served = serve_dashboard(app, settings.frontend_dist)
     return app

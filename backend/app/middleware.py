@@ -16,6 +16,7 @@ from app.errors import (
     RateLimitError,
     error_response,
 )
+from app.request_records import current_record
 from app.services.auth import ANONYMOUS, Authenticator, Client, presented_key
 from app.services.rate_limit import RateLimiter
 
@@ -112,6 +113,9 @@ class AccessMiddleware:
         else:
             client = self._identify(headers)
             bucket = client.name
+        record = current_record()
+        if record is not None:
+            record.client = client.name  # refusals below are logged under the client's name
         if access == "admin":
             if not client.is_admin:
                 hint = "" if self.authenticator.has_admin_keys else " (no ADMIN_API_KEYS are configured)"

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from app.config import ApiKey
+from app.config import ANONYMOUS_CLIENT, ApiKey
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class Client:
     is_admin: bool
 
 
-ANONYMOUS = Client(name="anonymous", is_admin=True)
+ANONYMOUS = Client(name=ANONYMOUS_CLIENT, is_admin=True)
 
 
 def _digest(value: str) -> bytes:

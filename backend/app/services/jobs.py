@@ -39,6 +39,7 @@ from app.errors import (
     RateLimitError,
 )
 from app.models.base import BaseModelWrapper, ModelState
+from app.request_records import RequestRecord, current_record, open_record
 from app.services.audio_chunking import split_for_model
 from app.services.audio_io import DecodedAudio, save_upload
 from app.services.auth import Client
@@ -472,22 +473,32 @@ class JobService:
 
     # --- running a job ------------------------------------------------------------------------------
     async def _run(self, job: Job) -> None:
+        # The run is accounted as its own record (the request log's `job` rows), not the submitting request's.
+        record = RequestRecord(job.id, "JOB", f"job:{job.task}", kind="job", client=job.owner)
+        open_record(record)
+        status = 200
         try:
             async with self._slots:
                 job.state, job.started_at = "running", time.time()
+                record.started = time.perf_counter()
                 await self._save(job)
                 await self._work(job)
             await self._end(job, "succeeded")
         except asyncio.CancelledError:
+            status = 499
             if self._stopping:
                 raise
             await self._end(job, "cancelled")
         except JobFailure as exc:
+            status = 503
+            record.error_code = exc.error["code"]
             await self._end(job, "failed", exc.error)
         except GatewayError as exc:
+            status, record.error_code = exc.status_code, exc.code or exc.error_type
             await self._end(job, "failed", {"code": exc.code or exc.error_type, "message": exc.message})
         except Exception:
             logger.exception("job %s failed", job.id)
+            status, record.error_code = 500, "internal_error"
             # The exception's text may name server paths: it goes to the log only, as for a request's 500.
             message = f"internal error (job {job.id}); the server log has the details"
             await self._end(job, "failed", {"code": "internal_error", "message": message})
@@ -495,6 +506,8 @@ class JobService:
             self._tasks.pop(job.id, None)
             if job.state in FINAL_STATES:
                 self._live.pop(job.id, None)
+                record.close(status)
+                self._gateway.records.finished(record)
 
     @asynccontextmanager
     async def _stage(self, job: Job, name: str) -> AsyncIterator[None]:
@@ -517,6 +530,9 @@ class JobService:
         async with self._stage(job, "decode"):
             audio = await self._gateway.decoding.decode(self._input(job), wait_unbounded=True)
             job.duration_s = audio.duration_s
+        record = current_record()
+        if record is not None:
+            record.consumed_audio(audio.duration_s, transcribe="asr" in job.stages, diarize="diarization" in job.stages)
         parts: list[Awaitable[Any]] = []
         if "asr" in job.stages:
             parts.append(self._transcribe(job, audio))
@@ -535,6 +551,9 @@ class JobService:
         and waits as long as the load takes. A model that failed, or is being unloaded, fails the job."""
         registry = self._gateway.registry
         wrapper = registry.resolve(name, kind)
+        record = current_record()
+        if record is not None:
+            record.reached(wrapper.served_names[0])
         while wrapper.state != ModelState.LOADED:
             if wrapper.state in (ModelState.ERROR, ModelState.UNLOADING):
                 raise wrapper.unavailable_error()

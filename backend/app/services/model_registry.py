@@ -11,6 +11,7 @@ from typing import Any
 from app.config import Settings
 from app.errors import GatewayError, ModelNotFoundError, ModelUnavailableError, NotFoundError
 from app.models.base import BaseModelWrapper, ModelState
+from app.request_records import current_record
 
 logger = logging.getLogger("app.registry")
 
@@ -136,6 +137,9 @@ class ModelRegistry:
     async def acquire(self, name: str, kind: str) -> AsyncIterator[BaseModelWrapper]:
         """Hold the named model for one request, lazily loading it when the settings allow."""
         wrapper = self.resolve(name, kind)
+        record = current_record()
+        if record is not None:
+            record.reached(wrapper.served_names[0])
         if wrapper.state != ModelState.LOADED and self.settings.lazy_load_models:
             await self._wait_for_lazy_load(wrapper)
         async with wrapper.use():

@@ -25,8 +25,9 @@ from starlette.types import Send
 
 from app.config import Settings
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
-from app.errors import GatewayError, InvalidRequestError, error_body
+from app.errors import GatewayError, InvalidRequestError, error_body, note_error
 from app.models.qwen import QwenModel
+from app.request_records import RequestRecord, current_record
 from app.schemas.openai import SEED_MIN, ChatCompletionRequest, CompletionRequest, SamplingFields
 from app.services.model_registry import ModelRegistry
 from app.services.tasks import until_disconnected
@@ -212,6 +213,14 @@ async def _merged(engine: LLMEngine, requests: list[GenerationRequest]) -> Async
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _account(record: RequestRecord | None, prepared: PreparedGeneration, completion_tokens: int) -> None:
+    """What the generation consumed, in the request's record (also when it ended early)."""
+    if record is not None:
+        record.prompt_tokens = prepared.prompt_tokens
+        record.completion_tokens = completion_tokens
+        record.last_token()
+
+
 def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
     return {
         "prompt_tokens": prompt_tokens,
@@ -225,12 +234,18 @@ async def complete(prepared: PreparedGeneration) -> dict[str, Any]:
     texts = [[] for _ in prepared.choices]  # type: list[list[str]]
     finish: list[str | None] = [None] * len(prepared.choices)
     completion_tokens = 0
-    async with aclosing(_merged(prepared.engine, prepared.choices)) as deltas:
-        async for index, delta in deltas:
-            texts[index].append(delta.text)
-            completion_tokens += delta.num_new_tokens
-            if delta.finish_reason:
-                finish[index] = delta.finish_reason
+    record = current_record()
+    try:
+        async with aclosing(_merged(prepared.engine, prepared.choices)) as deltas:
+            async for index, delta in deltas:
+                if record is not None and not completion_tokens:
+                    record.first_token()
+                texts[index].append(delta.text)
+                completion_tokens += delta.num_new_tokens
+                if delta.finish_reason:
+                    finish[index] = delta.finish_reason
+    finally:
+        _account(record, prepared, completion_tokens)
     choices: list[dict[str, Any]] = []
     for index, parts in enumerate(texts):
         if prepared.kind == "chat":
@@ -271,6 +286,7 @@ async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
     running = len(prepared.choices)
     completion_tokens = 0
     ending = ""
+    record = current_record()
     try:
         if chat:
             yield "".join(
@@ -280,6 +296,8 @@ async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
             )
         async with aclosing(_merged(prepared.engine, prepared.choices)) as deltas:
             async for index, delta in deltas:
+                if not completion_tokens and record is not None:
+                    record.first_token()
                 completion_tokens += delta.num_new_tokens
                 # encode_basestring_ascii is what json.dumps does for a str, minus its call overhead.
                 chunk = (opening[index] + encode_basestring_ascii(delta.text) + closing) if delta.text else ""
@@ -298,11 +316,15 @@ async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
             usage = json.dumps(_usage(prepared.prompt_tokens, completion_tokens), separators=(",", ":"))
             ending += f'{head}],"usage":{usage}}}\n\n'
     except GatewayError as exc:
+        note_error(exc.code)
         ending += f"data: {json.dumps(exc.to_dict())}\n\n"
     except Exception:
         logger.exception("generation %s failed mid-stream", prepared.response_id)
+        note_error("internal_error")
         message = f"generation failed (response {prepared.response_id}); the server log has the details"
         ending += f"data: {json.dumps(error_body(message, 'server_error', None, 'internal_error'))}\n\n"
+    finally:
+        _account(record, prepared, completion_tokens)
     yield ending + "data: [DONE]\n\n"
 
 

@@ -12,6 +12,7 @@ from fastapi import Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.errors import InvalidRequestError
+from app.request_records import current_record
 from app.services.audio_io import DecodedAudio
 from app.services.languages import SpokenLanguage, check_language
 from app.services.speakers import (
@@ -110,6 +111,9 @@ async def run(
                 expected = asked.options(spoken.code) if spoken is not None else None
                 announcement = stack.enter_context(state.transcription.announce(asr, expected))
             audio = await state.decoding.read_upload(file)
+            record = current_record()
+            if record is not None:
+                record.consumed_audio(audio.duration_s, transcribe=asr is not None, diarize=diarizer is not None)
             work: list[Awaitable[Any]] = []
             if asr is not None and asked is not None:
                 if identifier is not None:

@@ -442,6 +442,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage
+         * @description Totals per client and model by hour or UTC day (at most 31 days by hour, 400 days by day).
+         */
+        get: operations["usage_api_admin_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Requests
+         * @description The request log, newest first.
+         */
+        get: operations["requests_api_admin_requests_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quotas
+         * @description Each client's quotas and today's use of them.
+         */
+        get: operations["quotas_api_admin_quotas_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Own Usage
+         * @description The caller's own usage (per model) and quota; any key.
+         */
+        get: operations["own_usage_api_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -717,6 +797,14 @@ export interface components {
              * @description No keys are configured: every caller is an admin
              */
             open_mode: boolean;
+        };
+        /**
+         * ClientUsage
+         * @description A client's own view: its usage and its quota.
+         */
+        ClientUsage: {
+            usage: components["schemas"]["UsageReport"];
+            quota: components["schemas"]["QuotaUse"];
         };
         /** DecodingStats */
         DecodingStats: {
@@ -1231,6 +1319,49 @@ export interface components {
             /** System */
             system: components["schemas"]["SystemPoint"][];
         };
+        /** QuotaList */
+        QuotaList: {
+            /**
+             * Day
+             * @description Today, UTC (YYYY-MM-DD)
+             */
+            day: string;
+            /**
+             * Data
+             * @description Every client with a key (or `anonymous` in open mode)
+             */
+            data: components["schemas"]["QuotaUse"][];
+        };
+        /** QuotaUse */
+        QuotaUse: {
+            /** Client */
+            client: string;
+            /**
+             * Tokens Per Day
+             * @description null: no token quota
+             */
+            tokens_per_day: number | null;
+            /**
+             * Tokens Used
+             * @description Tokens used today (UTC)
+             */
+            tokens_used: number;
+            /**
+             * Audio Seconds Per Day
+             * @description null: no audio quota
+             */
+            audio_seconds_per_day: number | null;
+            /**
+             * Audio Seconds Used
+             * @description Audio seconds used today (UTC)
+             */
+            audio_seconds_used: number;
+            /**
+             * Resets At
+             * @description Next UTC midnight (Unix time)
+             */
+            resets_at: number;
+        };
         /** Readiness */
         Readiness: {
             /**
@@ -1255,6 +1386,70 @@ export interface components {
              * @description Slots in error
              */
             failed: string[];
+        };
+        /** RequestLogEntry */
+        RequestLogEntry: {
+            /** Id */
+            id: number;
+            /**
+             * Time
+             * @description When the request arrived (a job's run: when it was submitted), Unix time
+             */
+            time: number;
+            /**
+             * Kind
+             * @description `request`, or `job` for a job's run (its request id is the job id)
+             * @enum {string}
+             */
+            kind: "request" | "job";
+            /** Request Id */
+            request_id: string;
+            /**
+             * Client
+             * @description The key's client name; `-` when the caller was not identified
+             */
+            client: string;
+            /**
+             * Method
+             * @description HTTP method; `JOB` for a job's run
+             */
+            method: string;
+            /**
+             * Route
+             * @description The route's template (`/api/jobs/{job_id}`), or `job:<task>` for a run
+             */
+            route: string;
+            /** Model */
+            model: string | null;
+            /** Status */
+            status: number;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Audio Seconds */
+            audio_seconds: number;
+            /** Error Code */
+            error_code: string | null;
+        };
+        /** RequestLogPage */
+        RequestLogPage: {
+            /**
+             * Data
+             * @description Newest first
+             */
+            data: components["schemas"]["RequestLogEntry"][];
+            /**
+             * Total
+             * @description Entries matching the filters
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** SpeakerTurn */
         SpeakerTurn: {
@@ -1390,6 +1585,86 @@ export interface components {
              * @default true
              */
             wait: boolean;
+        };
+        /** UsageBucket */
+        UsageBucket: {
+            /** Requests */
+            requests: number;
+            /**
+             * Errors
+             * @description Answers with a status of 400 or more (a job's run: failed or cancelled)
+             */
+            errors: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+            /** Audio Seconds */
+            audio_seconds: number;
+            /**
+             * Start
+             * @description Start of the hour or UTC day (Unix time)
+             */
+            start: number;
+            /** Client */
+            client: string;
+            /**
+             * Model
+             * @description The served model's name; null for requests that reached none
+             */
+            model: string | null;
+        };
+        /** UsageReport */
+        UsageReport: {
+            /**
+             * Start
+             * @description Unix time, included
+             */
+            start: number;
+            /**
+             * End
+             * @description Unix time, excluded
+             */
+            end: number;
+            /**
+             * Granularity
+             * @enum {string}
+             */
+            granularity: "hour" | "day";
+            /**
+             * Buckets
+             * @description Per period, client and model; periods without use are left out
+             */
+            buckets: components["schemas"]["UsageBucket"][];
+            /**
+             * Totals
+             * @description Per client and model over the whole range
+             */
+            totals: components["schemas"]["UsageTotal"][];
+        };
+        /** UsageTotal */
+        UsageTotal: {
+            /** Requests */
+            requests: number;
+            /**
+             * Errors
+             * @description Answers with a status of 400 or more (a job's run: failed or cancelled)
+             */
+            errors: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+            /** Audio Seconds */
+            audio_seconds: number;
+            /** Client */
+            client: string;
+            /** Model */
+            model: string | null;
         };
         /** Word */
         Word: {
@@ -3166,6 +3441,208 @@ export interface operations {
             };
             /** @description The body or the audio is over a limit (MAX_JSON_BODY_MB, MAX_UPLOAD_MB, MAX_AUDIO_SECONDS). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    usage_api_admin_usage_get: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601 or Unix time; default: 7 days before `end` (by day), 24 hours (by hour) */
+                start?: string | null;
+                /** @description ISO 8601 or Unix time, excluded; default: now */
+                end?: string | null;
+                granularity?: "hour" | "day";
+                client?: string | null;
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            /** @description Invalid request: a parameter is missing, malformed or not supported (`param` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A client key on an admin route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    requests_api_admin_requests_get: {
+        parameters: {
+            query?: {
+                client?: string | null;
+                model?: string | null;
+                /** @description A route template, or `job:<task>` */
+                route?: string | null;
+                /** @description A status (`429`) or a class (`4xx`) */
+                status?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestLogPage"];
+                };
+            };
+            /** @description Invalid request: a parameter is missing, malformed or not supported (`param` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A client key on an admin route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    quotas_api_admin_quotas_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaList"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A client key on an admin route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    own_usage_api_usage_get: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601 or Unix time; default: 7 days before `end` (by day), 24 hours (by hour) */
+                start?: string | null;
+                /** @description ISO 8601 or Unix time, excluded; default: now */
+                end?: string | null;
+                granularity?: "hour" | "day";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientUsage"];
+                };
+            };
+            /** @description Invalid request: a parameter is missing, malformed or not supported (`param` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
