@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from app.config import Settings, SettingsError, load_settings
+from app.log_format import uvicorn_log_config
 
 if TYPE_CHECKING:
     import uvicorn
@@ -26,6 +27,7 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "log_level": settings.log_level,
         "timeout_graceful_shutdown": 10,
         "proxy_headers": False,
+        "log_config": uvicorn_log_config(settings.log_format, settings.secrets),
         **overrides,
     }
     return uvicorn.Config(app, **options)

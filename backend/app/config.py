@@ -426,6 +426,12 @@ class Settings(BaseSettings):
         """The request log's SQLite database, beside the jobs' one."""
         return self.jobs_dir / "requests.db"
 
+    @property
+    def secrets(self) -> list[str]:
+        """What must never reach a log line: the keys and the configured Hub token."""
+        keys = [k.key for k in (*self.openai_api_keys, *self.admin_api_keys)]
+        return keys + ([self.huggingface_token] if self.huggingface_token else [])
+
     def quota_for(self, client: str) -> ClientQuota | None:
         return self.quotas.get(client) or self.quotas.get(ALL_CLIENTS)
 

@@ -208,7 +208,7 @@ class RequestContextMiddleware:
         request_id = request_id[:64] or uuid.uuid4().hex
         scope["request_id"] = request_id
         header = (b"x-request-id", request_id.encode("latin-1"))
-        record = RequestRecord(request_id, scope["method"], "")
+        record = RequestRecord(request_id, scope["method"], "", route_resolver=lambda: self.route_of(scope))
         token = open_record(record)
         status = 0
 
@@ -236,7 +236,7 @@ class RequestContextMiddleware:
             await EnvelopeResponse(body, status_code=500)(scope, receive, send_with_id)
         finally:
             reset_record(token)
-            record.route = self.route_of(scope)
+            record.route, record.route_resolver = self.route_of(scope), None
             record.close(status or 499)
             if self.on_finished is not None:
                 self.on_finished(record)

@@ -19,6 +19,7 @@ from app.config import Settings, load_settings
 from app.dependencies import AppState
 from app.errors import RequestContextMiddleware, install_error_handlers
 from app.frontend import serve_dashboard
+from app.log_format import configure_logging
 from app.middleware import AccessMiddleware
 from app.openapi import install_openapi
 from app.request_records import RecordSink
@@ -37,11 +38,6 @@ from app.services.token_store import TokenStore
 from app.services.usage import UsageService
 
 logger = logging.getLogger("app")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
-    logging.getLogger("app").setLevel(level.upper())
 
 
 def route_template(app: FastAPI, scope: Scope) -> str:
@@ -69,7 +65,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format, settings.secrets)
         token_store: TokenStore | None = None
         logs = LogBuffer(
             settings.log_buffer_lines,

@@ -46,10 +46,17 @@ class RequestRecord:
     """LLM: seconds from arrival to the first generated token."""
     generation_s: float | None = None
     """LLM: seconds from the first generated token to the last."""
+    route_resolver: Callable[[], str] | None = field(default=None, repr=False)
+    """Finds the route template while the request is still being served (for log lines)."""
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    def current_route(self) -> str:
+        if not self.route and self.route_resolver is not None:
+            return self.route_resolver()
+        return self.route
 
     def close(self, status: int) -> None:
         self.status = status

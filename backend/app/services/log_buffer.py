@@ -10,20 +10,18 @@ message ever quotes one (an exception text, a URL).
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from app.log_format import redact
+
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 LOGGERS = ("app", "uvicorn.error")
 MAX_MESSAGE_CHARS = 4096
 """A longer message (a long traceback) keeps its head and its tail, where the exception is."""
-REDACTED = "***"
-# Tokens that look like credentials whoever they belong to: `Bearer <token>` and Hugging Face tokens.
-CREDENTIAL_PATTERN = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+|\bhf_[A-Za-z0-9]{8,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +81,7 @@ class LogBuffer(logging.Handler):
             self.handleError(record)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets():
-            if secret:
-                text = text.replace(secret, REDACTED)
-        return CREDENTIAL_PATTERN.sub(lambda m: f"{m.group(1) or ''}{REDACTED}", text)
+        return redact(text, self._secrets())
 
     def attach(self, names: Iterable[str] = LOGGERS) -> None:
         for name in names:
