@@ -121,8 +121,9 @@ if ! [[ $host_port =~ ^[0-9]{1,5}$ ]] || ((10#$host_port < 1 || 10#$host_port > 
 fi
 [[ $gpus =~ ^[A-Za-z0-9,-]+$ ]] || fail "GPUS=$gpus: give all, none, or GPU indices or UUIDs such as 0,1"
 [[ $stop_timeout =~ ^[0-9]+$ ]] || fail "STOP_TIMEOUT=$stop_timeout is not a number of seconds"
-if [[ -n $env_file && ! -f $env_file ]]; then
-  fail "ENV_FILE=$env_file is not a file"
+if [[ -n $env_file ]]; then
+  [[ -f $env_file ]] || fail "ENV_FILE=$env_file is not a file"
+  env_file=$(realpath -- "$env_file")
 fi
 cache_dir=$(realpath -m -- "${MODEL_CACHE_DIR:-$PWD/model_cache}")
 [[ $cache_dir != *:* ]] || fail "MODEL_CACHE_DIR=$cache_dir: a path with ':' cannot be mounted with -v"
