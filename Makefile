@@ -16,9 +16,11 @@ test:  ## lint, then every test: Python (GPU-marked tests are skipped without CU
 	.venv/bin/python -m pytest
 	$(MAKE) e2e
 
-lint:
+lint:  ## ruff; hadolint on the Dockerfile and ShellCheck on the scripts (installed by scripts/setup.sh ...,test)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/hadolint Dockerfile
+	shellcheck build_docker.sh run_docker.sh scripts/*.sh
 
 frontend-test:  ## the dashboard's lint, format, types, generated client, component tests
 	cd frontend && npm run lint && npm run format:check && npm run typecheck && npm run check:api && npm test

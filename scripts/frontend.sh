@@ -16,9 +16,11 @@ apt_install() {  # apt_install <what it is for> <package...>
   fi
   command -v apt-get >/dev/null || { echo "frontend.sh: $why needs $*: install them with the system's packages" >&2; return 1; }
   echo "frontend.sh: installing $* (apt-get) for $why" >&2
-  "${sudo[@]}" apt-get update -q &&
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" ||
-    { echo "frontend.sh: apt-get could not install $*; install them by hand and run this again" >&2; return 1; }
+  if ! { "${sudo[@]}" apt-get update -q &&
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"; }; then
+    echo "frontend.sh: apt-get could not install $*; install them by hand and run this again" >&2
+    return 1
+  fi
 }
 
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
@@ -57,10 +59,10 @@ for step in "$@"; do
   case $step in
     build)
       # Everything the build reads, git-tracked or not (node_modules and dist aside).
-      sources=$(find frontend -path frontend/node_modules -prune -o -path frontend/dist -prune \
+      mapfile -t sources < <(find frontend -path frontend/node_modules -prune -o -path frontend/dist -prune \
         -o -path frontend/test-results -prune -o -path frontend/playwright-report -prune \
         -o -type f -print | LC_ALL=C sort)
-      build_stamp=frontend/dist/.built-$(hash_of $sources)
+      build_stamp=frontend/dist/.built-$(hash_of "${sources[@]}")
       if [[ ! -f $build_stamp ]]; then
         npm run --prefix frontend build
         touch "$build_stamp"

@@ -4,32 +4,36 @@
 #   scripts/setup.sh cpu,asr,diarization        # what `make serve` needs
 #   scripts/setup.sh gpu,asr,diarization,test   # what `make test` needs (vLLM too: its adapter is
 #                                               # checked against real vLLM types, without a GPU;
-#                                               # and the openai Node SDK the tests drive, with npm)
+#                                               # the openai Node SDK the tests drive, with npm;
+#                                               # and Debian's shellcheck for `make lint`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=${1:-cpu}
 python=${PYTHON:-python3}
 
-# torchcodec decodes audio uploads with the system's FFmpeg libraries: Debian's ffmpeg package.
-install_ffmpeg() {
-  local sudo=()
+# Debian packages beside pip's, installed with apt-get (as root or through sudo) when their command is missing.
+apt_install() {  # apt_install <package> <what it is for>
+  local package=$1 why=$2 sudo=()
   if [[ $(id -u) -ne 0 ]]; then
     if ! command -v sudo >/dev/null; then
-      echo "setup.sh: ffmpeg is missing and installing it needs root or sudo: run apt-get install ffmpeg as root" >&2
+      echo "setup.sh: $package is missing and installing it needs root or sudo: run apt-get install $package as root" >&2
       return 1
     fi
     sudo=(sudo)
   fi
   if ! command -v apt-get >/dev/null; then
-    echo "setup.sh: ffmpeg is missing and apt-get is not available: install FFmpeg with the system's packages" >&2
+    echo "setup.sh: $package is missing and apt-get is not available: install it with the system's packages" >&2
     return 1
   fi
-  echo "setup.sh: installing ffmpeg (apt-get)" >&2
-  "${sudo[@]}" apt-get update -q &&
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ffmpeg ||
-    { echo "setup.sh: apt-get could not install ffmpeg; install it by hand and run this again" >&2; return 1; }
+  echo "setup.sh: installing $package (apt-get) for $why" >&2
+  if ! { "${sudo[@]}" apt-get update -q &&
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$package"; }; then
+    echo "setup.sh: apt-get could not install $package; install it by hand and run this again" >&2
+    return 1
+  fi
 }
-command -v ffmpeg >/dev/null || install_ffmpeg
+# torchcodec decodes audio uploads with the system's FFmpeg libraries: Debian's ffmpeg package.
+command -v ffmpeg >/dev/null || apt_install ffmpeg "audio decoding"
 
 if [[ ! -x .venv/bin/python ]]; then
   "$python" -m venv .venv
@@ -53,4 +57,6 @@ install_node_sdk() {
 }
 if [[ ,$extras, == *,test,* ]]; then
   install_node_sdk
+  # `make lint` checks the shell scripts with ShellCheck (Debian's package; hadolint comes from PyPI).
+  command -v shellcheck >/dev/null || apt_install shellcheck "make lint"
 fi
