@@ -372,22 +372,23 @@ def test_retention_prunes_old_rows(make_settings: Callable[..., Settings]) -> No
     settings = make_settings(request_log_retention_days=1)
     now = [time.time()]
 
-    async def prune() -> list[list[str]]:
+    async def prune() -> tuple[list[str], list[str]]:
         usage = UsageService(settings, [], now=lambda: now[0])
         await usage.start()
+
+        async def logged_once(total: int) -> list[str]:
+            deadline = time.monotonic() + 10
+            while (page := await usage.requests(None, None, None, None, 10, 0))["total"] != total:
+                assert time.monotonic() < deadline, f"{page['total']} rows, wanted {total}"
+                await asyncio.sleep(0.05)
+            return [r["request_id"] for r in page["data"]]
+
         usage.record(record_of(1, time=now[0] - 2 * DAY))
         usage.record(record_of(2))
-        seen = []
-        while usage.written < 2:
-            await asyncio.sleep(0.02)
-        seen.append([r["request_id"] for r in (await usage.requests(None, None, None, None, 10, 0))["data"]])
+        written = await logged_once(2)
         now[0] += 2 * HOUR  # the writer prunes at most once an hour: now it is due
-        deadline = time.monotonic() + 10
-        while (page := await usage.requests(None, None, None, None, 10, 0))["total"] > 1:
-            assert time.monotonic() < deadline, "nothing was pruned"
-            await asyncio.sleep(0.05)
-        seen.append([r["request_id"] for r in page["data"]])
+        pruned = await logged_once(1)
         await usage.stop()
-        return seen
+        return written, pruned
 
-    assert asyncio.run(prune()) == [["r2", "r1"], ["r2"]]
+    assert asyncio.run(prune()) == (["r2", "r1"], ["r2"])
