@@ -392,3 +392,16 @@ def test_retention_prunes_old_rows(make_settings: Callable[..., Settings]) -> No
         return written, pruned
 
     assert asyncio.run(prune()) == (["r2", "r1"], ["r2"])
+
+
+def test_open_mode_quotas_apply_to_anonymous(serve: Callable[..., LiveServer]) -> None:
+    server = serve(quotas="anonymous:tokens_per_day=0,audio_seconds_per_day=0")
+    with server.client() as http:
+        chat = http.post("/v1/chat/completions", json={"model": "qwen", "messages": [{"role": "user", "content": ""}]})
+        assert chat.status_code == 429 and chat.json()["error"]["type"] == "insufficient_quota"
+        assert "tokens_per_day=0 for 'anonymous'" in chat.json()["error"]["message"]
+        assert http.post("/api/jobs", data={"task": "transcribe"}).status_code == 429
+        (quota,) = http.get("/api/admin/quotas").json()["data"]
+    assert (quota["client"], quota["tokens_per_day"], quota["audio_seconds_per_day"]) == ("anonymous", 0, 0.0)
+    (row,) = wait_logged(server, 1, route="/v1/chat/completions")
+    assert (row["client"], row["status"], row["error_code"]) == ("anonymous", 429, "insufficient_quota")

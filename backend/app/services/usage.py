@@ -336,11 +336,16 @@ class UsageService:
         return self._quota_use(client)
 
     # --- reports (threads, the read connection) -----------------------------------------------------------------
-    def _query(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
+    def _read(self, *queries: tuple[str, Iterable[Any]]) -> list[list[tuple[Any, ...]]]:
+        """Run `queries` in one read transaction: they see the same rows, whatever the writer commits."""
         with self._reader_lock:
             if self._reader is None:
                 raise RuntimeError("the request log is not open")
-            return self._reader.execute(sql, tuple(params)).fetchall()
+            self._reader.execute("BEGIN")
+            try:
+                return [self._reader.execute(sql, tuple(params)).fetchall() for sql, params in queries]
+            finally:
+                self._reader.rollback()
 
     async def report(
         self,
@@ -372,7 +377,7 @@ class UsageService:
             f"FROM requests WHERE {' AND '.join(where)} GROUP BY bucket, client, model "
             "ORDER BY bucket, client, model"
         )
-        rows = await asyncio.to_thread(self._query, sql, params)
+        (rows,) = await asyncio.to_thread(self._read, (sql, params))
         buckets: list[dict[str, Any]] = []
         totals: dict[tuple[str, str | None], list[float]] = {}
         for bucket, row_client, row_model, *counts in rows:
@@ -410,8 +415,10 @@ class UsageService:
                 params.append(int(status))
         condition = f"WHERE {' AND '.join(where)}" if where else ""
         page = f"SELECT id, {', '.join(COLUMNS)} FROM requests {condition} ORDER BY time DESC, id DESC LIMIT ? OFFSET ?"
-        rows = await asyncio.to_thread(self._query, page, [*params, limit, offset])
-        (total,) = (await asyncio.to_thread(self._query, f"SELECT COUNT(*) FROM requests {condition}", params))[0]
+        rows, counted = await asyncio.to_thread(
+            self._read, (page, [*params, limit, offset]), (f"SELECT COUNT(*) FROM requests {condition}", params)
+        )
+        (total,) = counted[0]
         names = ("id", *COLUMNS)
         return {
             "data": [dict(zip(names, row, strict=True)) for row in rows],
