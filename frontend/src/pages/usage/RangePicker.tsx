@@ -1,0 +1,30 @@
+import ToggleButton from '@mui/material/ToggleButton';
+import ToggleButtonGroup from '@mui/material/ToggleButtonGroup';
+
+import { RANGES, type UsageRange } from './usageApi';
+
+/** Last 24 hours (by hour), 7 or 30 days (by UTC day). */
+export function RangePicker({
+  value,
+  onChange,
+}: {
+  value: UsageRange;
+  onChange: (range: UsageRange) => void;
+}) {
+  return (
+    <ToggleButtonGroup
+      size="small"
+      exclusive
+      value={value}
+      onChange={(_, next: UsageRange | null) => next && onChange(next)}
+      aria-label="Time range"
+      data-testid="usage-range"
+    >
+      {RANGES.map((range) => (
+        <ToggleButton key={range.value} value={range.value}>
+          {range.label}
+        </ToggleButton>
+      ))}
+    </ToggleButtonGroup>
+  );
+}
