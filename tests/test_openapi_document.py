@@ -109,6 +109,10 @@ TYPED = {
     ("post", "/api/admin/huggingface/token"): "TokenStatus",
     ("get", "/api/admin/monitor/history"): "MonitorHistory",
     ("get", "/api/admin/logs"): "LogPage",
+    ("get", "/api/admin/usage"): "UsageReport",
+    ("get", "/api/admin/requests"): "RequestLogPage",
+    ("get", "/api/admin/quotas"): "QuotaList",
+    ("get", "/api/usage"): "ClientUsage",
 }
 
 
@@ -220,6 +224,17 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
         call(admin, "POST", "/api/admin/huggingface/token", json={"token": "hf with space"})
         call(admin, "POST", "/api/admin/huggingface/token", json={"token": None})
         call(admin, "POST", "/api/admin/huggingface/token", content=b"x" * (2 * 2**20))
+        call(admin, "GET", "/api/admin/usage", params={"granularity": "hour"})
+        call(admin, "GET", "/api/admin/usage", params={"granularity": "hour", "start": 0})
+        call(client, "GET", "/api/admin/usage")
+        call(admin, "GET", "/api/admin/requests", params={"status": "2xx", "limit": 5})
+        call(admin, "GET", "/api/admin/requests", params={"status": "4x"})
+        call(client, "GET", "/api/admin/requests")
+        call(admin, "GET", "/api/admin/quotas")
+        call(client, "GET", "/api/admin/quotas")
+        call(anonymous, "GET", "/api/usage")
+        call(client, "GET", "/api/usage")
+        call(client, "GET", "/api/usage", params={"start": 10, "end": 5})
 
     observed: dict[tuple[str, str], set[int]] = {}
     for method, path, response in seen:
@@ -242,3 +257,6 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
     assert observed[("GET", "/api/admin/monitor/history")] == {200, 400}
     assert observed[("GET", "/api/admin/logs")] == {200, 400, 403}
     assert 200 in observed[("POST", "/api/audio/transcribe")]
+    assert observed[("GET", "/api/admin/usage")] == observed[("GET", "/api/admin/requests")] == {200, 400, 403}
+    assert observed[("GET", "/api/admin/quotas")] == {200, 403}
+    assert observed[("GET", "/api/usage")] == {200, 400, 401}

@@ -100,6 +100,17 @@ class RateLimitError(GatewayError):
         super().__init__(message, code=code, headers={"Retry-After": str(max(1, retry_after_s))})
 
 
+class QuotaExceededError(GatewayError):
+    """A client's daily quota (QUOTAS) is used up: OpenAI's `insufficient_quota`, retried after UTC midnight."""
+
+    status_code = 429
+    error_type = "insufficient_quota"
+    code = "insufficient_quota"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after_s))})
+
+
 class ModelUnavailableError(GatewayError):
     """The model exists but cannot serve now (absent, loading, unloading, failed)."""
 

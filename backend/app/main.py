@@ -66,6 +66,8 @@ def create_app(
     rate_limiter = RateLimiter(settings.rate_limit_rpm)
     keys = [k.key for k in (*settings.openai_api_keys, *settings.admin_api_keys)]
     records = RecordSink()
+    # Built here, not in the lifespan: AccessMiddleware checks quotas with it (it opens in the lifespan).
+    usage_service = UsageService(settings, [k.name for k in (*settings.openai_api_keys, *settings.admin_api_keys)])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,8 +98,11 @@ def create_app(
             diarization=DiarizationService(settings),
             logs=logs,
             records=records,
-            usage=UsageService(settings, [k.name for k in (*settings.openai_api_keys, *settings.admin_api_keys)]),
+            usage=usage_service,
         )
+        # Before the jobs start: a resumed job's run is counted against today's use loaded here.
+        await usage_service.start()
+        records.observers.append(usage_service.record)
         jobs_service = app.state.gateway.jobs = JobService(app.state.gateway)
         await jobs_service.start()
         preload = None if settings.lazy_load_models else asyncio.create_task(registry.preload_all())
@@ -113,6 +118,8 @@ def create_app(
             if preload is not None:
                 preload.cancel()
             await jobs_service.stop()
+            await usage_service.stop()  # after the jobs: their runs' records are written
+            records.observers.remove(usage_service.record)
             await app.state.gateway.transcription.stop()
             await app.state.gateway.languages.stop()
             app.state.gateway.json_parsers.stop()
@@ -143,6 +150,7 @@ def create_app(
         max_upload_bytes=settings.max_upload_body_bytes,
         max_json_body_mb=settings.max_json_body_mb,
         max_json_body_bytes=settings.max_json_body_bytes,
+        usage=usage_service,
     )
     if settings.cors_origins:
         app.add_middleware(

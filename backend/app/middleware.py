@@ -1,5 +1,5 @@
 """ASGI middleware that decides about a request before any of its body is read: who is calling (key,
-admin or not, rate limit) and how many body bytes it may send."""
+admin or not, rate limit, daily quota) and how many body bytes it may send."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from app.errors import (
 from app.request_records import current_record
 from app.services.auth import ANONYMOUS, Authenticator, Client, presented_key
 from app.services.rate_limit import RateLimiter
+from app.services.usage import QuotaResource, UsageService
 
 Access = Literal["public", "client", "admin"]
 CLIENT_STATE_KEY = "client"
@@ -33,6 +34,18 @@ def access_for(path: str) -> Access:
     if path in ("/v1", "/api") or path.startswith(("/v1/", "/api/")):
         return "client"
     return "public"
+
+
+def quota_resource(method: str, path: str) -> QuotaResource | None:
+    """The daily quota a request draws on: tokens for the LLM's generations, audio seconds for
+    transcription, diarization and job submissions; None for everything else."""
+    if method != "POST":
+        return None
+    if path in ("/v1/chat/completions", "/v1/completions"):
+        return "tokens"
+    if path == "/api/jobs" or path.startswith(("/v1/audio/", "/api/audio/", "/api/diarization/")):
+        return "audio"
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,8 @@ class AccessMiddleware:
     """Authenticates, authorises and rate-limits a request from its headers alone, then bounds its body.
 
     - A missing or unknown key is a `401`, a client key on an admin route a `403`, a client over its
-      rate limit a `429`: all answered before any body byte is read, so an anonymous client cannot make
+      rate limit a `429`, a client whose daily quota of what the route uses is spent a `429`
+      `insufficient_quota`: all answered before any body byte is read, so an anonymous client cannot make
       the gateway spool or parse anything.
     - A body declared (`Content-Length`) over its limit is a `413` at once. A body sent without a length
       (chunked) is counted as the application reads it; the read that goes over the limit ends the
@@ -77,8 +91,10 @@ class AccessMiddleware:
         max_upload_bytes: int,
         max_json_body_mb: float,
         max_json_body_bytes: int,
+        usage: UsageService | None = None,
     ) -> None:
         self.app = app
+        self.usage = usage
         self.authenticator = authenticator
         self.rate_limiter = rate_limiter
         self.max_upload_mb = max_upload_mb
@@ -128,6 +144,9 @@ class AccessMiddleware:
                 f"Rate limit reached for '{bucket}': {self.rate_limiter.rpm} requests per minute. Retry in {retry} s.",
                 retry_after_s=retry,
             )
+        resource = quota_resource(scope["method"], scope["path"])
+        if resource is not None and self.usage is not None:
+            self.usage.check_quota(client.name, resource)
         return client
 
     def _identify(self, headers: dict[bytes, bytes]) -> Client:

@@ -474,7 +474,7 @@ class JobService:
     # --- running a job ------------------------------------------------------------------------------
     async def _run(self, job: Job) -> None:
         # The run is accounted as its own record (the request log's `job` rows), not the submitting request's.
-        record = RequestRecord(job.id, "JOB", f"job:{job.task}", kind="job", client=job.owner)
+        record = RequestRecord(job.id, "JOB", f"job:{job.task}", kind="job", client=job.owner, time=job.created_at)
         open_record(record)
         status = 200
         try:
