@@ -78,6 +78,8 @@ def main() -> None:
         pyannote_model_id=str(models["pyannote"]),
         openai_api_keys=f"e2e-client:{CLIENT_KEY}",
         admin_api_keys=f"e2e-admin:{ADMIN_KEY}",
+        # A quota the client never reaches: the Usage pages have bars to show.
+        quotas="e2e-client:tokens_per_day=100000000,audio_seconds_per_day=360000",
         frontend_dist=args.dist.resolve(),
         asr_window_s=5.0,
         max_audio_seconds=1800.0,  # a job long enough to be watched and cancelled (tiny models: ~1 % of real time)

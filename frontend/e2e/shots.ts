@@ -45,9 +45,19 @@ export const SHOTS = {
     caption: 'A finished job: its state history, per-stage progress and the result downloads.',
   },
   code: { title: 'Use it from code', caption: 'curl and Python snippets for each served model.' },
+  usage: {
+    title: 'Usage',
+    caption:
+      "Tokens and audio per client and day, the totals per client and model, today's quotas and the request log with its filters.",
+  },
+  'my-usage': {
+    title: 'My usage (a client key)',
+    caption: 'A key sees its own use per model and its daily quota.',
+  },
   'client-key': {
     title: 'A client key',
-    caption: 'A client key sees the playgrounds, its jobs and the code page; the admin pages are not listed.',
+    caption:
+      'A client key sees the playgrounds, its jobs, the code page and its own usage; the admin pages are not listed.',
   },
   'phone-overview': { title: 'Overview on a phone (390×844)', caption: 'The drawer becomes a menu.' },
   'phone-models': { title: 'Models on a phone (390×844)', caption: 'The cards stack.' },

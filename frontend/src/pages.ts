@@ -8,7 +8,17 @@ import { lazy, type ComponentType, type LazyExoticComponent } from 'react';
 
 export type Access = 'admin' | 'any';
 export type NavSection = 'operate' | 'try' | 'build';
-export type NavIcon = 'overview' | 'models' | 'logs' | 'chat' | 'transcribe' | 'speakers' | 'jobs' | 'code';
+export type NavIcon =
+  | 'overview'
+  | 'models'
+  | 'logs'
+  | 'chat'
+  | 'transcribe'
+  | 'speakers'
+  | 'jobs'
+  | 'code'
+  | 'usage'
+  | 'my-usage';
 
 export interface PageDef {
   path: string;
@@ -90,5 +100,19 @@ export const PAGES: PageDef[] = [
     access: 'any',
     Component: lazy(() => import('./pages/code/CodePage')),
     nav: { label: 'Use it from code', icon: 'code', section: 'build' },
+  },
+  {
+    path: '/usage',
+    title: 'Usage',
+    access: 'admin',
+    Component: lazy(() => import('./pages/usage/UsagePage')),
+    nav: { label: 'Usage', icon: 'usage', section: 'operate' },
+  },
+  {
+    path: '/my-usage',
+    title: 'My usage',
+    access: 'any',
+    Component: lazy(() => import('./pages/usage/MyUsagePage')),
+    nav: { label: 'My usage', icon: 'my-usage', section: 'build' },
   },
 ];

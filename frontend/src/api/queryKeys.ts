@@ -13,6 +13,19 @@ export interface LogFilter {
   q: string;
 }
 
+/** The Usage pages' ranges: the last 24 hours by hour, the last 7 or 30 UTC days by day. */
+export type UsageRange = '24h' | '7d' | '30d';
+
+export interface RequestLogFilter {
+  client: string;
+  model: string;
+  route: string;
+  /** A status (`429`) or a class (`4xx`); empty: any. */
+  status: string;
+  limit: number;
+  offset: number;
+}
+
 export const queryKeys = {
   auth: {
     me: () => ['auth', 'me'] as const,
@@ -33,5 +46,15 @@ export const queryKeys = {
     detail: (id: string) => ['jobs', 'detail', id] as const,
     /** A finished job's result in one format (the preview on its page). */
     result: (id: string, format: string) => ['jobs', 'detail', id, 'result', format] as const,
+  },
+  usage: {
+    all: ['usage'] as const,
+    /** Every client's usage (admin), over a range of the Usage page. */
+    report: (range: UsageRange) => ['usage', 'report', range] as const,
+    /** The request log, one page of one filter. */
+    requests: (filter: RequestLogFilter) => ['usage', 'requests', filter] as const,
+    quotas: () => ['usage', 'quotas'] as const,
+    /** The caller's own usage and quota (`/api/usage`). */
+    mine: (range: UsageRange) => ['usage', 'mine', range] as const,
   },
 } as const;

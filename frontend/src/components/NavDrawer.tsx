@@ -1,5 +1,7 @@
+import BarChartIcon from '@mui/icons-material/BarChart';
 import ChatIcon from '@mui/icons-material/ChatOutlined';
 import CodeIcon from '@mui/icons-material/Code';
+import DataUsageIcon from '@mui/icons-material/DataUsage';
 import GraphicEqIcon from '@mui/icons-material/GraphicEq';
 import ListAltIcon from '@mui/icons-material/ListAlt';
 import MemoryIcon from '@mui/icons-material/Memory';
@@ -33,6 +35,8 @@ const ICONS: Record<NavIcon, SvgIconComponent> = {
   speakers: RecordVoiceOverIcon,
   jobs: WorkHistoryIcon,
   code: CodeIcon,
+  usage: BarChartIcon,
+  'my-usage': DataUsageIcon,
 };
 
 interface NavDrawerProps {
