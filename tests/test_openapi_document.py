@@ -123,6 +123,9 @@ def test_json_bodies_are_declared_with_their_schemas(document: dict[str, Any]) -
     assert schemas["ModelStatus"]["properties"]["last_error"]["anyOf"][0] == {"$ref": "#/components/schemas/LastError"}
     events = document["paths"]["/api/jobs/{job_id}/events"]["get"]["responses"]["200"]["content"]
     assert set(events) == {"text/event-stream"}
+    metrics = document["paths"]["/metrics"]["get"]
+    assert set(metrics["responses"]["200"]["content"]) == {"text/plain"}
+    assert metrics["security"] == [{"HTTPBearer": []}, {"APIKeyHeader": []}]
     assert set(document["paths"]["/api/diarization/process"]["post"]["responses"]["200"]["content"]) == {
         "application/json",
         "text/plain",
@@ -220,6 +223,9 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
         call(admin, "POST", "/api/admin/huggingface/token", json={"token": "hf with space"})
         call(admin, "POST", "/api/admin/huggingface/token", json={"token": None})
         call(admin, "POST", "/api/admin/huggingface/token", content=b"x" * (2 * 2**20))
+        call(anonymous, "GET", "/metrics")
+        call(client, "GET", "/metrics")
+        call(admin, "GET", "/metrics")
 
     observed: dict[tuple[str, str], set[int]] = {}
     for method, path, response in seen:
@@ -242,3 +248,4 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
     assert observed[("GET", "/api/admin/monitor/history")] == {200, 400}
     assert observed[("GET", "/api/admin/logs")] == {200, 400, 403}
     assert 200 in observed[("POST", "/api/audio/transcribe")]
+    assert observed[("GET", "/metrics")] == {200, 401, 403}
