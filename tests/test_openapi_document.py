@@ -127,6 +127,9 @@ def test_json_bodies_are_declared_with_their_schemas(document: dict[str, Any]) -
     assert schemas["ModelStatus"]["properties"]["last_error"]["anyOf"][0] == {"$ref": "#/components/schemas/LastError"}
     events = document["paths"]["/api/jobs/{job_id}/events"]["get"]["responses"]["200"]["content"]
     assert set(events) == {"text/event-stream"}
+    metrics = document["paths"]["/metrics"]["get"]
+    assert set(metrics["responses"]["200"]["content"]) == {"text/plain"}
+    assert metrics["security"] == [{"HTTPBearer": []}, {"APIKeyHeader": []}]
     assert set(document["paths"]["/api/diarization/process"]["post"]["responses"]["200"]["content"]) == {
         "application/json",
         "text/plain",
@@ -235,6 +238,9 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
         call(anonymous, "GET", "/api/usage")
         call(client, "GET", "/api/usage")
         call(client, "GET", "/api/usage", params={"start": 10, "end": 5})
+        call(anonymous, "GET", "/metrics")
+        call(client, "GET", "/metrics")
+        call(admin, "GET", "/metrics")
 
     observed: dict[tuple[str, str], set[int]] = {}
     for method, path, response in seen:
@@ -260,3 +266,4 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
     assert observed[("GET", "/api/admin/usage")] == observed[("GET", "/api/admin/requests")] == {200, 400, 403}
     assert observed[("GET", "/api/admin/quotas")] == {200, 403}
     assert observed[("GET", "/api/usage")] == {200, 400, 401}
+    assert observed[("GET", "/metrics")] == {200, 401, 403}

@@ -21,6 +21,7 @@ from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
 from app.services.languages import LanguageService
 from app.services.log_buffer import LogBuffer
+from app.services.metrics import GatewayMetrics
 from app.services.model_registry import ModelRegistry
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -46,6 +47,8 @@ class AppState:
     cache: dict[str, Any] = field(default_factory=dict)
     jobs: JobService = field(init=False)
     """Built from the rest of the state once it exists (`JobService(state)`)."""
+    metrics: GatewayMetrics = field(init=False)
+    """Built from the rest of the state, jobs included (`metrics_for(state)`)."""
 
 
 async def get_state(request: Request) -> AppState:

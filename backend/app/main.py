@@ -23,7 +23,7 @@ from app.log_format import configure_logging
 from app.middleware import AccessMiddleware
 from app.openapi import install_openapi
 from app.request_records import RecordSink
-from app.routers import admin, audio, auth, diarization, health, jobs, openai, usage
+from app.routers import admin, audio, auth, diarization, health, jobs, metrics, openai, usage
 from app.services.asr_service import TranscriptionService
 from app.services.audio_io import AudioDecoding
 from app.services.auth import Authenticator
@@ -32,6 +32,7 @@ from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
 from app.services.languages import LanguageService
 from app.services.log_buffer import LogBuffer
+from app.services.metrics import metrics_for
 from app.services.model_registry import ModelRegistry, WrapperFactory
 from app.services.rate_limit import RateLimiter
 from app.services.token_store import TokenStore
@@ -100,6 +101,8 @@ def create_app(
         await usage_service.start()
         records.observers.append(usage_service.record)
         jobs_service = app.state.gateway.jobs = JobService(app.state.gateway)
+        gateway_metrics = app.state.gateway.metrics = metrics_for(app.state.gateway)
+        records.observers.append(gateway_metrics.observe)
         await jobs_service.start()
         preload = None if settings.lazy_load_models else asyncio.create_task(registry.preload_all())
         logger.info(
@@ -116,6 +119,7 @@ def create_app(
             await jobs_service.stop()
             await usage_service.stop()  # after the jobs: their runs' records are written
             records.observers.remove(usage_service.record)
+            records.observers.remove(gateway_metrics.observe)
             await app.state.gateway.transcription.stop()
             await app.state.gateway.languages.stop()
             app.state.gateway.json_parsers.stop()
@@ -138,6 +142,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(usage.admin_router)
     app.include_router(usage.client_router)
+    app.include_router(metrics.router)
     app.add_middleware(
         AccessMiddleware,
         authenticator=authenticator,

@@ -27,9 +27,9 @@ CLIENT_STATE_KEY = "client"
 
 
 def access_for(path: str) -> Access:
-    """Everything under `/v1` and `/api` needs a key; `/api/admin` an admin key. The rest (health,
-    the API documents, the dashboard's static files) is public."""
-    if path == "/api/admin" or path.startswith("/api/admin/"):
+    """Everything under `/v1` and `/api` needs a key; `/api/admin` and `/metrics` an admin key. The rest
+    (health, the API documents, the dashboard's static files) is public."""
+    if path in ("/api/admin", "/metrics") or path.startswith("/api/admin/"):
         return "admin"
     if path in ("/v1", "/api") or path.startswith(("/v1/", "/api/")):
         return "client"

@@ -86,6 +86,8 @@ class DynamicBatcher(Generic[Item, Options, Result]):
         self._worker: asyncio.Task[None] | None = None
         self.batches_run = 0
         self.items_run = 0
+        self.batch_sizes = [0] * (batch_size + 1)
+        """How many batches of each size ran (index: the size), for the batch-size histogram of `/metrics`."""
         self._seconds_per_item = 1.0
 
     @property
@@ -191,6 +193,7 @@ class DynamicBatcher(Generic[Item, Options, Result]):
                 continue
             self.batches_run += 1
             self.items_run += len(batch)
+            self.batch_sizes[len(batch)] += 1
             # Per item of a batch: the queue drains at this pace when batches are full.
             self._seconds_per_item = max(0.01, (loop.time() - started) / len(batch))
             for pending, result in zip(batch, results, strict=True):

@@ -49,6 +49,10 @@ class TranscriptionService:
     def stats(self) -> dict[str, dict[str, float | int]]:
         return {key: batcher.stats() for key, batcher in self._batchers.items()}
 
+    def batch_sizes(self) -> dict[str, list[int]]:
+        """Per model slot, how many batches of each size (the index) ran."""
+        return {key: list(batcher.batch_sizes) for key, batcher in self._batchers.items()}
+
     async def stop(self) -> None:
         for batcher in self._batchers.values():
             await batcher.stop()

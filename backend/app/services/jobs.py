@@ -21,6 +21,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -296,6 +297,8 @@ class JobService:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._changed = asyncio.Event()
         self._stopping = False
+        self.ended: Counter[str] = Counter()
+        """Jobs this process has moved to each final state since it started (the store holds them all)."""
 
     # --- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -412,6 +415,17 @@ class JobService:
             with suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), wait)
 
+    def stats(self) -> dict[str, int]:
+        """Jobs by state: the live ones (queued, running) now, the final states counted since this process
+        started. Cheap enough for every metrics scrape: nothing is read from the store."""
+        counts = dict.fromkeys(["queued", "running", *sorted(FINAL_STATES)], 0)
+        for job in self._live.values():
+            if job.state not in FINAL_STATES:  # an ended job leaves `_live` a moment after `_end`
+                counts[job.state] += 1
+        for state, count in self.ended.items():
+            counts[state] += count
+        return counts
+
     # --- checks and bookkeeping ---------------------------------------------------------------------
     def _check(self, task: JobTask, options: JobOptions) -> None:
         """What can be refused before the upload is stored."""
@@ -459,6 +473,7 @@ class JobService:
 
     async def _end(self, job: Job, state: str, error: dict[str, str] | None = None) -> None:
         job.state, job.error, job.finished_at = state, error, time.time()
+        self.ended[state] += 1
         for stage in job.stages.values():
             if stage.state == "running":
                 stage.state = "failed" if state == "failed" else "cancelled"
