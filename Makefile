@@ -16,9 +16,10 @@ test:  ## lint, then every test: Python (GPU-marked tests are skipped without CU
 	.venv/bin/python -m pytest
 	$(MAKE) e2e
 
-lint:  ## ruff; hadolint on the Dockerfile and ShellCheck on the scripts (installed by scripts/setup.sh ...,test)
+lint:  ## ruff; the layers of backend/app; hadolint on the Dockerfile and ShellCheck on the scripts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 	.venv/bin/hadolint Dockerfile
 	shellcheck build_docker.sh run_docker.sh scripts/*.sh
 

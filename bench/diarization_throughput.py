@@ -148,8 +148,8 @@ def gateway_side(
     """The run function and the service's stop."""
     sys.path.insert(0, str(ROOT / "backend"))
     from app.config import Settings
+    from app.infra.audio_io import DecodedAudio
     from app.models.pyannote_model import PyannoteDiarizationModel
-    from app.services.audio_io import DecodedAudio
     from app.services.diarization_service import DiarizationService
     from app.services.speakers import DiarizeOptions
 

@@ -222,7 +222,7 @@ async def measure_raw(args: argparse.Namespace, levels: list[Level]) -> tuple[di
 
     from app.engines.base import GenerationRequest
     from app.engines.vllm_engine import VLLMEngine
-    from app.services.gpu_monitor import cuda_visible_devices_for
+    from app.infra.gpu_monitor import cuda_visible_devices_for
 
     started = time.perf_counter()
     engine = await VLLMEngine.load(
@@ -448,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(BACKEND))
     from transformers import AutoTokenizer
 
-    from app.services.gpu_monitor import sample_gpus
+    from app.infra.gpu_monitor import sample_gpus
 
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     levels = plan_levels(tokenizer, args.concurrency, args.prompt_tokens, args.seed)

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from app.config import Settings
-from app.models.base import hub_cache_dir_name
+from app.infra.hub_download import hub_cache_dir_name
 from app.models.canary import CanaryASRModel
 from bench_common import cpu_model, serve_subprocess
 

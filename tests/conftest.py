@@ -29,7 +29,7 @@ ADMIN_KEY = "admin-key-0123456789"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from app.services.gpu_monitor import visible_gpu_count
+    from app.infra.gpu_monitor import visible_gpu_count
 
     if visible_gpu_count() > 0:
         return

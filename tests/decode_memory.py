@@ -28,7 +28,7 @@ def main() -> None:
     from torchcodec.decoders import AudioDecoder
 
     from app.errors import GatewayError
-    from app.services.audio_io import decode_audio
+    from app.infra.audio_io import decode_audio
 
     warm_up, max_seconds, *files = sys.argv[1:]
     decoded_s = 0.0

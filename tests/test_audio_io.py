@@ -23,8 +23,8 @@ from starlette.datastructures import UploadFile
 
 from app.config import Settings
 from app.errors import InvalidRequestError, PayloadTooLargeError, RateLimitError, UnsupportedMediaTypeError
-from app.services import audio_io
-from app.services.audio_io import AudioDecoding, DecodedAudio, decode_audio, save_upload
+from app.infra import audio_io
+from app.infra.audio_io import AudioDecoding, DecodedAudio, decode_audio, save_upload
 from tests.audio_files import DURATION_S, SPECS, TONE_HZ, Spec, ffmpeg, make_audio_files, reference_signal
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.config import SettingsError
+from app.infra.rate_limit import RateLimiter
 from app.main import create_app
-from app.services.rate_limit import RateLimiter
 from tests.conftest import ADMIN_KEY, CLIENT_KEY
 
 KEYS = {"openai_api_keys": f"clientA:{CLIENT_KEY},bare-key-abcdefgh", "admin_api_keys": f"ops:{ADMIN_KEY}"}

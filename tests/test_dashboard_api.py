@@ -17,7 +17,8 @@ import huggingface_hub.constants
 import pytest
 
 from app.config import Settings
-from app.models.base import DownloadProgress, ModelState, hub_cache_dir_name, leak_suspected
+from app.infra.hub_download import hub_cache_dir_name
+from app.models.base import DownloadProgress, ModelState, leak_suspected
 from app.models.canary import CanaryASRModel
 from app.models.qwen import QwenModel
 from app.models.remedies import FALLBACK, remedy_for

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.services import gpu_monitor
-from app.services.gpu_monitor import TIERS, GPUMonitor, MetricsHistory
+from app.infra import gpu_monitor
+from app.infra.gpu_monitor import TIERS, GPUMonitor, MetricsHistory
 from tests.conftest import ADMIN_KEY
 
 T0 = 1_800_000_000 - 1_800_000_000 % 240

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.log_format import JsonFormatter, TextFormatter
-from app.request_records import RequestRecord, open_record, reset_record
+from app.infra.log_format import JsonFormatter, TextFormatter
+from app.infra.request_records import RequestRecord, open_record, reset_record
 
 BACKEND = Path(__file__).resolve().parents[1] / "backend"
 ADMIN = "json-logs-admin-key-0123"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.log_buffer import MAX_MESSAGE_CHARS, LogBuffer
+from app.infra.log_buffer import MAX_MESSAGE_CHARS, LogBuffer
 from tests.conftest import ADMIN_KEY, CLIENT_KEY
 
 KEYS = {"openai_api_keys": f"clientA:{CLIENT_KEY}", "admin_api_keys": f"ops:{ADMIN_KEY}"}

@@ -19,8 +19,8 @@ import yaml
 
 from app.config import Settings
 from app.errors import InvalidRequestError, ModelUnavailableError, RateLimitError
+from app.infra.audio_io import DecodedAudio
 from app.models.pyannote_model import PYANNOTE_ALLOW_PATTERNS, PyannoteDiarizationModel
-from app.services.audio_io import DecodedAudio
 from app.services.diarization_service import DiarizationService
 from app.services.speakers import Diarization, DiarizeOptions, SpeakerTurn
 from tests.fake_hub import COMMIT, FakeHub
@@ -52,7 +52,7 @@ def forbid_hub(monkeypatch: pytest.MonkeyPatch) -> list:
     """Fail (and record) any Hub request: pyannote's downloads and the gateway's."""
     import pyannote.audio.utils.hf_hub
 
-    import app.services.hub_download
+    import app.infra.hub_download
 
     requests: list = []
 
@@ -61,7 +61,7 @@ def forbid_hub(monkeypatch: pytest.MonkeyPatch) -> list:
         raise AssertionError(f"Hub request {args} {kwargs}")
 
     monkeypatch.setattr(pyannote.audio.utils.hf_hub, "hf_hub_download", no_hub)
-    monkeypatch.setattr(app.services.hub_download, "download_snapshot", no_hub)
+    monkeypatch.setattr(app.infra.hub_download, "download_snapshot", no_hub)
     return requests
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from app.request_records import RequestRecord
+from app.infra.request_records import RequestRecord
 from tests.audio_files import reference_signal, write_wav
 from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, live_server
 from tests.test_jobs import job_settings

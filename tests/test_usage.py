@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from app.config import Settings
-from app.request_records import RequestRecord
+from app.infra.request_records import RequestRecord
 from app.services.usage import DAY, HOUR, UsageService, next_midnight
 from tests.audio_files import reference_signal, write_wav
 from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, live_server

@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from app.config import Settings, SettingsError, load_settings
-from app.log_format import uvicorn_log_config
+from app.infra.log_format import uvicorn_log_config
 
 if TYPE_CHECKING:
     import uvicorn
@@ -45,8 +45,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _registry():  # type: ignore[no-untyped-def]
+    from app.infra.token_store import TokenStore
     from app.services.model_registry import ModelRegistry
-    from app.services.token_store import TokenStore
 
     settings = load_settings()
     tokens = TokenStore(settings.model_cache_dir / ".hf_token", settings.huggingface_token)
@@ -69,8 +69,8 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from app.services.dependency_inspector import inspect_dependencies
-    from app.services.gpu_monitor import GPUMonitor
+    from app.infra.dependency_inspector import inspect_dependencies
+    from app.infra.gpu_monitor import GPUMonitor
 
     report = {**GPUMonitor().sample(), "models": _registry().status(), "dependencies": inspect_dependencies()}
     print(json.dumps(report, indent=2, default=str))

@@ -15,30 +15,45 @@ from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
+from app.api.dependencies import AppState
+from app.api.error_handlers import RequestContextMiddleware, install_error_handlers
+from app.api.frontend import serve_dashboard
+from app.api.middleware import AccessMiddleware
+from app.api.openapi import install_openapi
+from app.api.routers import admin, audio, auth, diarization, health, jobs, metrics, openai, usage
 from app.config import Settings, load_settings
-from app.dependencies import AppState
-from app.errors import RequestContextMiddleware, install_error_handlers
-from app.frontend import serve_dashboard
-from app.log_format import configure_logging
-from app.middleware import AccessMiddleware
-from app.openapi import install_openapi
-from app.request_records import RecordSink
-from app.routers import admin, audio, auth, diarization, health, jobs, metrics, openai, usage
+from app.infra.audio_io import AudioDecoding
+from app.infra.auth import Authenticator
+from app.infra.gpu_monitor import GPUMonitor
+from app.infra.log_buffer import LogBuffer
+from app.infra.log_format import configure_logging
+from app.infra.rate_limit import RateLimiter
+from app.infra.request_records import RecordSink
+from app.infra.token_store import TokenStore
 from app.services.asr_service import TranscriptionService
-from app.services.audio_io import AudioDecoding
-from app.services.auth import Authenticator
 from app.services.diarization_service import DiarizationService
-from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
 from app.services.languages import LanguageService
-from app.services.log_buffer import LogBuffer
-from app.services.metrics import metrics_for
+from app.services.metrics import GatewayMetrics, ServiceStateCollector
 from app.services.model_registry import ModelRegistry, WrapperFactory
-from app.services.rate_limit import RateLimiter
-from app.services.token_store import TokenStore
 from app.services.usage import UsageService
 
 logger = logging.getLogger("app")
+
+
+def metrics_for(state: AppState) -> GatewayMetrics:
+    """The metrics of a running gateway, reading its services at each scrape."""
+    return GatewayMetrics(
+        ServiceStateCollector(
+            wrappers=state.registry.wrappers,
+            asr_batch_sizes=state.transcription.batch_sizes,
+            asr_queues=state.transcription.stats,
+            diarization_queues=state.diarization.stats,
+            jobs=state.jobs.stats,
+            gpus=lambda: state.gpu_monitor.snapshot()["gpus"],
+            request_log=lambda: (state.usage.queue_depth, state.usage.dropped),
+        )
+    )
 
 
 def route_template(app: FastAPI, scope: Scope) -> str:

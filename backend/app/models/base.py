@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.errors import ConflictError, InvalidRequestError, ModelUnavailableError
+from app.infra import gpu_monitor
+from app.infra.hub_download import hub_cache_dir_name
 from app.models.remedies import remedy_for
-from app.services import gpu_monitor
 
 logger = logging.getLogger("app.models")
 
@@ -42,11 +43,6 @@ class RuntimeStatus:
     server: dict[str, Any] = field(default_factory=dict)
     devices: list[str] = field(default_factory=list)
     updated_at: float = field(default_factory=time.time)
-
-
-def hub_cache_dir_name(repo_id: str) -> str:
-    """The folder `huggingface_hub` uses for a model repo: `models--org--repo`."""
-    return "models--" + repo_id.replace("/", "--")
 
 
 class DownloadProgress:
@@ -308,7 +304,7 @@ class BaseModelWrapper(ABC):
         """A snapshot already in the cache loads without asking the Hub (offline machines);
         the download action is what refreshes it."""
         if self.local_path is None and await self.refresh_artifacts():
-            from app.services.hub_download import cached_snapshot
+            from app.infra.hub_download import cached_snapshot
 
             cached = await cached_snapshot(self.model_id, self.revision, self.cache_dir, self.allow_patterns)
             if cached is not None:
@@ -490,7 +486,7 @@ def describe_error(exc: BaseException) -> str:
 
 async def hub_download(wrapper: BaseModelWrapper, token: str | None) -> Path:
     """`snapshot_download` on a thread, with byte-level progress read from the hub cache."""
-    from app.services.hub_download import download_snapshot
+    from app.infra.hub_download import download_snapshot
 
     return await download_snapshot(
         repo_id=wrapper.model_id,

@@ -13,9 +13,9 @@ from app import __version__
 from app.config import CPU_DEFAULT_LLM, GPU_DEFAULT_LLM, Settings
 from app.engines.base import LLMEngine
 from app.errors import InvalidRequestError
+from app.infra import gpu_monitor
 from app.models.base import BaseModelWrapper
 from app.models.prompts import PromptBuilder
-from app.services import gpu_monitor
 
 # Weights, configs and tokenizer files; skips the original PyTorch/GGUF copies some repos carry.
 LLM_ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.tiktoken", "*.txt", "*.jinja", "*.py"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.config import Settings
+from app.infra.audio_io import DecodedAudio
 from app.models.base import BaseModelWrapper
 from app.services.asr_batching import Announcement, DynamicBatcher
 from app.services.audio_chunking import split_for_model
-from app.services.audio_io import DecodedAudio
 from app.services.transcripts import TranscribeOptions, Transcript, join_pieces
 
 

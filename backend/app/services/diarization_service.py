@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from app.config import Settings
 from app.errors import GatewayError, RateLimitError
-from app.services.audio_io import DecodedAudio
+from app.infra.audio_io import DecodedAudio
 from app.services.speakers import Diarization, DiarizeOptions
 
 if TYPE_CHECKING:

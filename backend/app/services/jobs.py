@@ -39,11 +39,12 @@ from app.errors import (
     NotFoundError,
     RateLimitError,
 )
+from app.infra.audio_io import DecodedAudio, save_upload
+from app.infra.auth import Client
+from app.infra.request_records import RequestRecord, current_record, open_record
+from app.infra.tasks import together
 from app.models.base import BaseModelWrapper, ModelState
-from app.request_records import RequestRecord, current_record, open_record
 from app.services.audio_chunking import split_for_model
-from app.services.audio_io import DecodedAudio, save_upload
-from app.services.auth import Client
 from app.services.languages import SpokenLanguage, check_language
 from app.services.speakers import (
     Diarization,
@@ -56,7 +57,6 @@ from app.services.speakers import (
     to_rttm,
 )
 from app.services.speech_requests import DIARIZATION_MODEL, check_speaker_counts, verbose_segments
-from app.services.tasks import together
 from app.services.transcripts import (
     TimedText,
     TranscribeOptions,
@@ -70,7 +70,7 @@ from app.services.transcripts import (
 )
 
 if TYPE_CHECKING:
-    from app.dependencies import AppState
+    from app.api.dependencies import AppState
 
 logger = logging.getLogger("app.jobs")
 

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from app.config import Settings
 from app.errors import InvalidRequestError, ModelNotFoundError
+from app.infra.audio_io import DecodedAudio
 from app.models.base import BaseModelWrapper
 from app.services.asr_batching import DynamicBatcher
-from app.services.audio_io import DecodedAudio
 
 if TYPE_CHECKING:
     import numpy as np

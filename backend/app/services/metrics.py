@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
@@ -30,11 +30,8 @@ from prometheus_client import (
 )
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
+from app.infra.request_records import RequestRecord
 from app.models.base import BaseModelWrapper, ModelState
-from app.request_records import RequestRecord
-
-if TYPE_CHECKING:
-    from app.dependencies import AppState
 
 logger = logging.getLogger("app.metrics")
 
@@ -199,22 +196,6 @@ class GatewayMetrics:
     def render(families: _Families) -> bytes:
         """The Prometheus text of `families`: about 10 ms for 1,800 series, so a worker thread's job."""
         return generate_latest(families)  # type: ignore[arg-type]
-
-
-def metrics_for(state: AppState) -> GatewayMetrics:
-    """The metrics of a running gateway, reading its services at each scrape."""
-
-    return GatewayMetrics(
-        ServiceStateCollector(
-            wrappers=state.registry.wrappers,
-            asr_batch_sizes=state.transcription.batch_sizes,
-            asr_queues=state.transcription.stats,
-            diarization_queues=state.diarization.stats,
-            jobs=state.jobs.stats,
-            gpus=lambda: state.gpu_monitor.snapshot()["gpus"],
-            request_log=lambda: (state.usage.queue_depth, state.usage.dropped),
-        )
-    )
 
 
 class _Families:

@@ -10,8 +10,8 @@ from typing import Any
 
 from app.config import Settings
 from app.errors import GatewayError, ModelNotFoundError, ModelUnavailableError, NotFoundError
+from app.infra.request_records import current_record
 from app.models.base import BaseModelWrapper, ModelState
-from app.request_records import current_record
 
 logger = logging.getLogger("app.registry")
 

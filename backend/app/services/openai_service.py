@@ -23,14 +23,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Send
 
+from app.api.schemas.openai import SEED_MIN, ChatCompletionRequest, CompletionRequest, SamplingFields
 from app.config import Settings
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
-from app.errors import GatewayError, InvalidRequestError, error_body, note_error
+from app.errors import GatewayError, InvalidRequestError, error_body
+from app.infra.request_records import RequestRecord, current_record, note_error
+from app.infra.tasks import until_disconnected
 from app.models.qwen import QwenModel
-from app.request_records import RequestRecord, current_record
-from app.schemas.openai import SEED_MIN, ChatCompletionRequest, CompletionRequest, SamplingFields
 from app.services.model_registry import ModelRegistry
-from app.services.tasks import until_disconnected
 
 logger = logging.getLogger("app.openai")
 Kind = Literal["chat", "completion"]

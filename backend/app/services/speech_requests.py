@@ -12,8 +12,9 @@ from fastapi import Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.errors import InvalidRequestError
-from app.request_records import current_record
-from app.services.audio_io import DecodedAudio
+from app.infra.audio_io import DecodedAudio
+from app.infra.request_records import current_record
+from app.infra.tasks import together, until_disconnected
 from app.services.languages import SpokenLanguage, check_language
 from app.services.speakers import (
     Diarization,
@@ -24,7 +25,6 @@ from app.services.speakers import (
     labelled_cues,
     letter_labels,
 )
-from app.services.tasks import together, until_disconnected
 from app.services.transcripts import (
     TimedText,
     TranscribeOptions,
@@ -37,7 +37,7 @@ from app.services.transcripts import (
 )
 
 if TYPE_CHECKING:
-    from app.dependencies import AppState
+    from app.api.dependencies import AppState
     from app.models.base import BaseModelWrapper
 
 ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]

@@ -31,12 +31,12 @@ from typing import Any, Literal
 
 from app.config import ANONYMOUS_CLIENT, Settings
 from app.errors import InvalidRequestError, QuotaExceededError
-from app.request_records import RequestRecord
-from app.schemas.usage import UsageGranularity
+from app.infra.request_records import RequestRecord
 
 logger = logging.getLogger("app.usage")
 
 QuotaResource = Literal["tokens", "audio"]
+UsageGranularity = Literal["hour", "day"]
 
 HOUR = 3600
 DAY = 86400

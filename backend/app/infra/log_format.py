@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from app.request_records import current_record
+from app.infra.request_records import current_record
 
 LogFormat = Literal["text", "json"]
 REDACTED = "***"

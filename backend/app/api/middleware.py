@@ -8,17 +8,17 @@ from typing import Literal
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.error_handlers import error_response
 from app.errors import (
     AuthenticationError,
     GatewayError,
     PayloadTooLargeError,
     PermissionDeniedError,
     RateLimitError,
-    error_response,
 )
-from app.request_records import current_record
-from app.services.auth import ANONYMOUS, Authenticator, Client, presented_key
-from app.services.rate_limit import RateLimiter
+from app.infra.auth import ANONYMOUS, Authenticator, Client, presented_key
+from app.infra.rate_limit import RateLimiter
+from app.infra.request_records import current_record
 from app.services.usage import QuotaResource, UsageService
 
 Access = Literal["public", "client", "admin"]

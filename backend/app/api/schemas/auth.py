@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.schemas.common import ResponseBody
+from app.api.schemas.common import ResponseBody
 
 
 class Caller(ResponseBody):

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from app.dependencies import Credentials, StateDep, require_client
+from app.api.dependencies import Credentials, StateDep, require_client
+from app.api.json_body import JsonBody
+from app.api.schemas.errors import error_responses
+from app.api.schemas.openai import ChatCompletionRequest, CompletionRequest, ModelList, ModelObject
 from app.errors import ModelNotFoundError
-from app.json_body import JsonBody
 from app.models.base import BaseModelWrapper
-from app.schemas.errors import error_responses
-from app.schemas.openai import ChatCompletionRequest, CompletionRequest, ModelList, ModelObject
 from app.services import openai_service
 
 router = APIRouter(

@@ -114,3 +114,10 @@ def open_record(record: RequestRecord) -> object:
 
 def reset_record(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
+
+
+def note_error(code: str | None) -> None:
+    """Keep the error code of the answer in the request's record (the request log shows it)."""
+    record = current_record()
+    if record is not None:
+        record.error_code = code

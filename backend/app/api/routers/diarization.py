@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from app.dependencies import Credentials, StateDep, require_client
-from app.schemas.audio import Diarization
-from app.schemas.errors import error_responses
+from app.api.dependencies import Credentials, StateDep, require_client
+from app.api.schemas.audio import Diarization
+from app.api.schemas.errors import error_responses
 from app.services import speech_requests
 from app.services.speakers import MAX_SPEAKERS, DiarizeOptions, to_rttm
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.log_format import redact
+from app.infra.log_format import redact
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 LOGGERS = ("app", "uvicorn.error")

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from app.dependencies import Credentials, StateDep, require_client
+from app.api.dependencies import Credentials, StateDep, require_client
+from app.api.schemas.audio import Transcription
+from app.api.schemas.errors import error_responses
 from app.errors import InvalidRequestError
-from app.schemas.audio import Transcription
-from app.schemas.errors import error_responses
 from app.services import speech_requests
 from app.services.speakers import MAX_SPEAKERS, DiarizeOptions
 from app.services.speech_requests import Granularity, ResponseFormat

@@ -7,8 +7,8 @@ import asyncio
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from app.dependencies import Credentials, StateDep, require_admin
-from app.schemas.errors import error_responses
+from app.api.dependencies import Credentials, StateDep, require_admin
+from app.api.schemas.errors import error_responses
 from app.services.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["metrics"], dependencies=[Depends(require_admin), *Credentials])

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from app.errors import InvalidRequestError, RateLimitError, invalid_request
+from app.api.error_handlers import invalid_request
+from app.errors import InvalidRequestError, RateLimitError
 
 if TYPE_CHECKING:
-    from app.dependencies import AppState
+    from app.api.dependencies import AppState
 
 M = TypeVar("M", bound=BaseModel)
 INLINE_MAX_BYTES = 64 * 1024

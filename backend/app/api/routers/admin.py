@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from app.dependencies import Credentials, StateDep, require_admin
-from app.schemas.admin import (
+from app.api.dependencies import Credentials, StateDep, require_admin
+from app.api.schemas.admin import (
     AdminStatus,
     LoadRequest,
     LogPage,
@@ -19,10 +19,10 @@ from app.schemas.admin import (
     TokenStatus,
     UnloadRequest,
 )
-from app.schemas.errors import error_responses
-from app.services.dependency_inspector import inspect_dependencies
-from app.services.gpu_monitor import HistoryRange
-from app.services.log_buffer import LogLevel
+from app.api.schemas.errors import error_responses
+from app.infra.dependency_inspector import inspect_dependencies
+from app.infra.gpu_monitor import HistoryRange
+from app.infra.log_buffer import LogLevel
 
 router = APIRouter(
     prefix="/api/admin",

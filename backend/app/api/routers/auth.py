@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.dependencies import ClientDep, Credentials, StateDep
-from app.schemas.auth import Caller
-from app.schemas.errors import error_responses
+from app.api.dependencies import ClientDep, Credentials, StateDep
+from app.api.schemas.auth import Caller
+from app.api.schemas.errors import error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], dependencies=Credentials, responses=error_responses(401, 429))
 

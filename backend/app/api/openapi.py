@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from app.json_body import JsonBody
+from app.api.json_body import JsonBody
 
 UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError")
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-logger = logging.getLogger("app.frontend")
+logger = logging.getLogger("app.api.frontend")
 
 API_PREFIXES = ("/v1", "/api", "/health", "/docs", "/redoc", "/openapi.json")
 IMMUTABLE = "public, max-age=31536000, immutable"

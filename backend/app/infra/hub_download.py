@@ -13,7 +13,11 @@ import fnmatch
 from collections.abc import Callable
 from pathlib import Path
 
-from app.models.base import hub_cache_dir_name
+
+def hub_cache_dir_name(repo_id: str) -> str:
+    """The folder `huggingface_hub` uses for a model repo: `models--org--repo`."""
+    return "models--" + repo_id.replace("/", "--")
+
 
 POLL_INTERVAL_S = 0.5
 

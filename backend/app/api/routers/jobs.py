@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
-from app.dependencies import ClientDep, Credentials, StateDep
-from app.schemas.errors import error_responses
-from app.schemas.jobs import Job, JobList
+from app.api.dependencies import ClientDep, Credentials, StateDep
+from app.api.schemas.errors import error_responses
+from app.api.schemas.jobs import Job, JobList
 from app.services.jobs import JobOptions, JobTask, ResultFormat
 from app.services.speakers import MAX_SPEAKERS
 

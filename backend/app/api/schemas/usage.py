@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.schemas.common import ResponseBody
+from app.api.schemas.common import ResponseBody
+from app.services.usage import UsageGranularity
 
-UsageGranularity = Literal["hour", "day"]
 RecordKindName = Literal["request", "job"]
 
 

@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.schemas.common import ResponseBody
+from app.infra.gpu_monitor import HistoryRange
+from app.infra.log_buffer import LogLevel
 from app.models.base import ModelState
-from app.schemas.common import ResponseBody
-from app.services.gpu_monitor import HistoryRange
-from app.services.log_buffer import LogLevel
 
 
 class LoadRequest(BaseModel):

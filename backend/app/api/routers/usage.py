@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from app.dependencies import ClientDep, Credentials, StateDep, require_admin
-from app.schemas.errors import error_responses
-from app.schemas.usage import ClientUsage, QuotaList, RequestLogPage, UsageGranularity, UsageReport
+from app.api.dependencies import ClientDep, Credentials, StateDep, require_admin
+from app.api.schemas.errors import error_responses
+from app.api.schemas.usage import ClientUsage, QuotaList, RequestLogPage, UsageGranularity, UsageReport
 
 Start = Annotated[
     datetime | None,

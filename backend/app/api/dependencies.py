@@ -8,23 +8,23 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
+from app.api.json_body import JsonBodyParsers
+from app.api.middleware import CLIENT_STATE_KEY
 from app.config import Settings
 from app.errors import AuthenticationError, PermissionDeniedError
-from app.json_body import JsonBodyParsers
-from app.middleware import CLIENT_STATE_KEY
-from app.request_records import RecordSink
+from app.infra.audio_io import AudioDecoding
+from app.infra.auth import Authenticator, Client
+from app.infra.gpu_monitor import GPUMonitor
+from app.infra.log_buffer import LogBuffer
+from app.infra.rate_limit import RateLimiter
+from app.infra.request_records import RecordSink
+from app.infra.token_store import TokenStore
 from app.services.asr_service import TranscriptionService
-from app.services.audio_io import AudioDecoding
-from app.services.auth import Authenticator, Client
 from app.services.diarization_service import DiarizationService
-from app.services.gpu_monitor import GPUMonitor
 from app.services.jobs import JobService
 from app.services.languages import LanguageService
-from app.services.log_buffer import LogBuffer
 from app.services.metrics import GatewayMetrics
 from app.services.model_registry import ModelRegistry
-from app.services.rate_limit import RateLimiter
-from app.services.token_store import TokenStore
 from app.services.usage import UsageService
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app import __version__
-from app.dependencies import StateDep
+from app.api.dependencies import StateDep
 from app.models.base import ModelState
 
 router = APIRouter(tags=["health"])

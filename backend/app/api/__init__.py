@@ -1,0 +1,1 @@
+"""The HTTP API: routers, request and response schemas, middleware, dependencies, error mapping."""

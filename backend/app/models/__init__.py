@@ -1,0 +1,1 @@
+"""Model wrappers: one per family (Qwen, Canary, language identification, pyannote), their lifecycle."""
