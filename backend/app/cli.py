@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.config import Settings, SettingsError, load_settings
@@ -13,6 +14,8 @@ from app.infra.log_format import uvicorn_log_config
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from app.services.model_registry import ModelRegistry
 
 
 def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
@@ -44,7 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _registry():  # type: ignore[no-untyped-def]
+def _registry() -> ModelRegistry:
     from app.infra.token_store import TokenStore
     from app.services.model_registry import ModelRegistry
 
@@ -90,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     status = commands.add_parser("status", help="GPUs, dependencies and model cache state, as JSON")
     status.set_defaults(run=_status)
     args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return args.run(args)
+        return run(args)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

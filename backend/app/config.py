@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -138,22 +137,6 @@ def default_frontend_dist(checkout: Path = CHECKOUT) -> Path | None:
     working directory; None when it has not been built (or the package is installed elsewhere)."""
     dist = checkout / "frontend" / "dist"
     return dist if dist.is_dir() else None
-
-
-def cuda_available() -> bool:
-    """Whether a CUDA device is usable, without importing torch (NVML is enough and cheap)."""
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
-        return False
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-        try:
-            return pynvml.nvmlDeviceGetCount() > 0
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:
-        return False
 
 
 class Settings(BaseSettings):

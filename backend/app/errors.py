@@ -109,5 +109,7 @@ class ModelUnavailableError(GatewayError):
         super().__init__(message, code=code, headers=headers)
 
 
-def error_body(message: str, error_type: str, param: str | None = None, code: str | None = None) -> dict:
+def error_body(
+    message: str, error_type: str, param: str | None = None, code: str | None = None
+) -> dict[str, dict[str, str | None]]:
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}

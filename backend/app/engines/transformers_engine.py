@@ -29,8 +29,8 @@ class IncrementalDetokenizer:
     def push(self, token_ids: list[int]) -> str:
         self._ids.extend(token_ids)
         decode = self._tokenizer.decode
-        prefix = decode(self._ids[self._prefix_offset : self._read_offset], skip_special_tokens=True)
-        text = decode(self._ids[self._prefix_offset :], skip_special_tokens=True)
+        prefix: str = decode(self._ids[self._prefix_offset : self._read_offset], skip_special_tokens=True)
+        text: str = decode(self._ids[self._prefix_offset :], skip_special_tokens=True)
         if len(text) > len(prefix) and not text.endswith("\ufffd"):
             self._prefix_offset = self._read_offset
             self._read_offset = len(self._ids)
@@ -94,7 +94,7 @@ class TransformersEngine(LLMEngine):
             torch_dtype = getattr(torch, torch_dtype)
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch_dtype)
-        model.to(device)
+        model.to(device)  # type: ignore[arg-type]  # transformers' @wraps(Module.to) misstates its signature
         model.eval()
         limit = getattr(model.config, "max_position_embeddings", None) or 32768
         return cls(model, tokenizer, device, min(max_model_len or limit, limit), max_concurrency)

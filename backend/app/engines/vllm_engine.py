@@ -14,15 +14,29 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard, get_args
 
-from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
+from app.engines.base import FinishReason, GenerationDelta, GenerationRequest, LLMEngine
 from app.errors import GatewayError
+
+if TYPE_CHECKING:
+    from vllm.config.model import ModelDType
 
 logger = logging.getLogger("app.engines.vllm")
 
 # vLLM finish reasons that mean the engine dropped the request rather than completing it.
 ENGINE_FAILURES = ("abort", "error")
+
+
+def vllm_dtypes() -> tuple[str, ...]:
+    """The weights' data types vLLM takes: "auto", "bfloat16", ..."""
+    from vllm.config import model
+
+    return get_args(model.ModelDType)
+
+
+def is_vllm_dtype(dtype: str) -> TypeGuard[ModelDType]:
+    return dtype in vllm_dtypes()
 
 
 @contextmanager
@@ -79,11 +93,14 @@ class VLLMEngine(LLMEngine):
         from vllm.engine.arg_utils import AsyncEngineArgs
         from vllm.v1.engine.async_llm import AsyncLLM
 
+        if not is_vllm_dtype(dtype):
+            raise ValueError(f"vLLM takes no dtype {dtype!r}; choose one of {', '.join(vllm_dtypes())}")
         args = AsyncEngineArgs(
             model=str(model_dir),
             served_model_name=[served_model_name],
             tensor_parallel_size=tensor_parallel_size,
-            max_model_len=max_model_len,
+            # None is vLLM's own default (the model's context length), though its annotation says int.
+            max_model_len=max_model_len,  # type: ignore[arg-type]
             dtype=dtype,
             gpu_memory_utilization=gpu_memory_utilization,
             **extra_args,
@@ -134,7 +151,7 @@ class VLLMEngine(LLMEngine):
                             f"the vLLM engine ended the request with '{completion.finish_reason}'; retry it",
                             code="engine_error",
                         )
-                    reason = "length" if completion.finish_reason == "length" else "stop"
+                    reason: FinishReason = "length" if completion.finish_reason == "length" else "stop"
                     yield GenerationDelta(completion.text, len(completion.token_ids), reason)
         finally:
             if not finished:

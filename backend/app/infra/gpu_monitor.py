@@ -15,31 +15,100 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import psutil
 
 logger = logging.getLogger("app.gpu")
 
+
+class GpuProcess(TypedDict):
+    pid: int
+    memory_used_mib: int
+
+
+class GpuSample(TypedDict):
+    """One GPU as NVML reads it; `index` is its index among the devices this process sees."""
+
+    index: int
+    physical_index: int
+    name: str
+    uuid: str
+    memory_used_mib: int
+    memory_total_mib: int
+    utilization_percent: int | None
+    temperature_c: int | None
+    processes: list[GpuProcess]
+
+
+class DiskSample(TypedDict):
+    path: str
+    total_bytes: int
+    free_bytes: int
+
+
+class SystemSample(TypedDict):
+    cpu_percent: float
+    cpu_count: int | None
+    memory_used_mib: int
+    memory_total_mib: int
+    load_average: list[float] | None
+    disk: DiskSample | None
+
+
+class MonitorSnapshot(TypedDict):
+    sampled_at: float
+    gpus: list[GpuSample]
+    gpu_available: bool
+    gpu_error: str | None
+    system: SystemSample
+
+
+HistoryPoint = dict[str, float | None]
+"""A bucket's time `t` and the average of each field of its series (None without samples)."""
+
+
+class GpuHistory(TypedDict):
+    index: int
+    name: str
+    points: list[HistoryPoint]
+
+
+class MonitorHistory(TypedDict):
+    range: HistoryRange
+    step_s: int
+    gpus: list[GpuHistory]
+    system: list[HistoryPoint]
+
+
+@dataclass
+class _NvmlState:
+    ready: bool | None = None
+    """None until the first attempt to initialise NVML."""
+    error: str | None = None
+
+
 _nvml_lock = threading.Lock()
-_nvml_state: dict[str, Any] = {"ready": None, "error": None}
+_nvml_state = _NvmlState()
 # The operator's choice, read once: engines later narrow CUDA_VISIBLE_DEVICES for their own processes.
 _OPERATOR_VISIBLE = os.environ.get("CUDA_VISIBLE_DEVICES")
+
+HistoryRange = Literal["1h", "6h", "24h"]
 
 
 def _nvml() -> Any | None:
     """The initialised pynvml module, or None (the reason is kept for the status)."""
     with _nvml_lock:
-        if _nvml_state["ready"] is None:
+        if _nvml_state.ready is None:
             try:
                 import pynvml
 
                 pynvml.nvmlInit()
-                _nvml_state["ready"] = True
+                _nvml_state.ready = True
             except Exception as exc:
-                _nvml_state["ready"] = False
-                _nvml_state["error"] = f"NVML unavailable: {exc}"
-        if not _nvml_state["ready"]:
+                _nvml_state.ready = False
+                _nvml_state.error = f"NVML unavailable: {exc}"
+        if not _nvml_state.ready:
             return None
         import pynvml
 
@@ -48,7 +117,7 @@ def _nvml() -> Any | None:
 
 def nvml_error() -> str | None:
     _nvml()
-    return _nvml_state["error"]
+    return _nvml_state.error
 
 
 def _visible_indices(count: int) -> list[int]:
@@ -86,11 +155,11 @@ def _decode(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def sample_gpus() -> list[dict[str, Any]]:
+def sample_gpus() -> list[GpuSample]:
     nvml = _nvml()
     if nvml is None:
         return []
-    gpus = []
+    gpus: list[GpuSample] = []
     try:
         indices = _visible_indices(nvml.nvmlDeviceGetCount())
     except Exception as exc:
@@ -100,7 +169,7 @@ def sample_gpus() -> list[dict[str, Any]]:
         try:
             handle = nvml.nvmlDeviceGetHandleByIndex(physical)
             memory = nvml.nvmlDeviceGetMemoryInfo(handle)
-            gpu: dict[str, Any] = {
+            gpu: GpuSample = {
                 "index": visible_index,
                 "physical_index": physical,
                 "name": _decode(nvml.nvmlDeviceGetName(handle)),
@@ -134,7 +203,7 @@ def memory_used_mib(devices: list[str]) -> dict[str, int]:
     return {f"cuda:{g['index']}": g["memory_used_mib"] for g in sample_gpus() if g["index"] in wanted}
 
 
-def sample_disk(path: Path) -> dict[str, Any] | None:
+def sample_disk(path: Path) -> DiskSample | None:
     """Size and free space of the file system holding `path` (None when it cannot be read)."""
     try:
         usage = shutil.disk_usage(path)
@@ -144,7 +213,7 @@ def sample_disk(path: Path) -> dict[str, Any] | None:
     return {"path": str(path), "total_bytes": usage.total, "free_bytes": usage.free}
 
 
-def sample_system(disk_path: Path | None = None) -> dict[str, Any]:
+def sample_system(disk_path: Path | None = None) -> SystemSample:
     memory = psutil.virtual_memory()
     return {
         "cpu_percent": psutil.cpu_percent(interval=None),
@@ -157,9 +226,9 @@ def sample_system(disk_path: Path | None = None) -> dict[str, Any]:
 
 
 # --- history -------------------------------------------------------------------------------------------
-HistoryRange = Literal["1h", "6h", "24h"]
 GPU_FIELDS = ("memory_used_mib", "memory_total_mib", "utilization_percent", "temperature_c")
 SYSTEM_FIELDS = ("cpu_percent", "memory_used_mib")
+"""The fields of a GPU's and of the system's series: the keys of their `HistoryPoint`s."""
 INTEGER_FIELDS = {"memory_used_mib", "memory_total_mib"}
 
 
@@ -210,14 +279,14 @@ class DownsampledSeries:
     def _average(self) -> Values:
         return tuple(total / count if count else None for total, count in zip(self._sums, self._counts, strict=True))
 
-    def read(self, since: float) -> list[dict[str, Any]]:
+    def read(self, since: float) -> list[HistoryPoint]:
         points = [p for p in self.points if p[0] >= since]
         if self._start is not None and self._start >= since:
             points.append((self._start, self._average()))
         return [self._public(t, values) for t, values in points]
 
-    def _public(self, t: float, values: Values) -> dict[str, Any]:
-        point: dict[str, Any] = {"t": t}
+    def _public(self, t: float, values: Values) -> HistoryPoint:
+        point: HistoryPoint = {"t": t}
         for name, value in zip(self.fields, values, strict=True):
             if value is None:
                 point[name] = None
@@ -234,20 +303,23 @@ class MetricsHistory:
         self._system = {name: DownsampledSeries(tier, SYSTEM_FIELDS) for name, tier in TIERS.items()}
         self._gpus: dict[int, tuple[str, dict[HistoryRange, DownsampledSeries]]] = {}
 
-    def add(self, t: float, gpus: list[dict[str, Any]], system: dict[str, Any]) -> None:
+    def add(self, t: float, gpus: list[GpuSample], system: SystemSample) -> None:
         for series in self._system.values():
-            series.add(t, tuple(system.get(f) for f in SYSTEM_FIELDS))
+            series.add(t, (system["cpu_percent"], system["memory_used_mib"]))
         for gpu in gpus:
             if gpu["index"] not in self._gpus:
                 by_range = {name: DownsampledSeries(tier, GPU_FIELDS) for name, tier in TIERS.items()}
                 self._gpus[gpu["index"]] = (gpu["name"], by_range)
             for series in self._gpus[gpu["index"]][1].values():
-                series.add(t, tuple(gpu.get(f) for f in GPU_FIELDS))
+                series.add(
+                    t,
+                    (gpu["memory_used_mib"], gpu["memory_total_mib"], gpu["utilization_percent"], gpu["temperature_c"]),
+                )
 
-    def read(self, range_: HistoryRange, now: float) -> dict[str, Any]:
+    def read(self, range_: HistoryRange, now: float) -> MonitorHistory:
         tier = TIERS[range_]
         since = now - tier.span_s
-        gpus = []
+        gpus: list[GpuHistory] = []
         for index, (name, series) in sorted(self._gpus.items()):
             points = series[range_].read(since)
             if points:
@@ -271,7 +343,7 @@ class GPUMonitor:
         self.interval_s = interval_s
         self.disk_path = disk_path
         self.clock = clock
-        self._snapshot: dict[str, Any] = {}
+        self._snapshot: MonitorSnapshot | None = None
         self._history = MetricsHistory()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -294,10 +366,10 @@ class GPUMonitor:
             except Exception:
                 logger.exception("GPU sampling failed")
 
-    def sample(self) -> dict[str, Any]:
+    def sample(self) -> MonitorSnapshot:
         gpus = sample_gpus()
         now = self.clock()
-        snapshot = {
+        snapshot: MonitorSnapshot = {
             "sampled_at": now,
             "gpus": gpus,
             "gpu_available": bool(gpus),
@@ -309,7 +381,7 @@ class GPUMonitor:
             self._history.add(now, gpus, snapshot["system"])
         return snapshot
 
-    def history(self, range_: HistoryRange) -> dict[str, Any]:
+    def history(self, range_: HistoryRange) -> MonitorHistory:
         with self._lock:
             return self._history.read(range_, self.clock())
 
@@ -317,7 +389,7 @@ class GPUMonitor:
         with self._lock:
             return len(self._history)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> MonitorSnapshot:
         with self._lock:
-            snapshot = dict(self._snapshot)
-        return snapshot or self.sample()
+            snapshot = self._snapshot
+        return snapshot.copy() if snapshot is not None else self.sample()

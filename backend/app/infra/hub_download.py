@@ -61,7 +61,7 @@ async def download_snapshot(
     )
     siblings = [s for s in info.siblings or [] if _wanted(s.rfilename, allow_patterns)]
     total = sum(s.size or 0 for s in siblings)
-    blob_names = [s.lfs.sha256 if s.lfs else s.blob_id for s in siblings if s.blob_id or s.lfs]
+    blob_names = [name for s in siblings if (name := s.lfs.sha256 if s.lfs else s.blob_id)]
     blobs = cache_dir / hub_cache_dir_name(repo_id) / "blobs"
     on_progress(0, total)
     task = asyncio.create_task(

@@ -71,7 +71,8 @@ class LogBuffer(logging.Handler):
         try:
             message = record.getMessage()
             if record.exc_info:
-                message = f"{message}\n{self.formatter.formatException(record.exc_info)}"  # type: ignore[union-attr]
+                formatter = self.formatter or logging.Formatter()
+                message = f"{message}\n{formatter.formatException(record.exc_info)}"
             message = _shorten(self.redact(message))
             with self._guard:
                 entry = LogEntry(self._next_id, record.created, record.levelno, record.name, message)

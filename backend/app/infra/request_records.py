@@ -10,7 +10,7 @@ Nothing here may block: the observers are called on the event loop.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from time import perf_counter
 from time import time as unix_time
@@ -107,13 +107,13 @@ def current_record() -> RequestRecord | None:
     return _current.get()
 
 
-def open_record(record: RequestRecord) -> object:
+def open_record(record: RequestRecord) -> Token[RequestRecord | None]:
     """Make `record` the current one; returns the token `reset_record` takes."""
     return _current.set(record)
 
 
-def reset_record(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+def reset_record(token: Token[RequestRecord | None]) -> None:
+    _current.reset(token)
 
 
 def note_error(code: str | None) -> None:

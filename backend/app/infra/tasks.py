@@ -18,8 +18,9 @@ async def together(*work: Awaitable[Any]) -> list[Any]:
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
         return [task.result() for task in tasks]
     finally:
         for task in tasks:

@@ -359,7 +359,8 @@ class UsageService:
                 param="start",
             )
         span = SPAN_S[granularity]
-        where, params = ["time >= ?", "time < ?"], [start_t, end_t]
+        where = ["time >= ?", "time < ?"]
+        params: list[int | str] = [start_t, end_t]
         for column, value in (("client", client), ("model", model)):
             if value is not None:
                 where.append(f"{column} = ?")

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 
 from app.api.dependencies import ClientDep, Credentials, StateDep, require_admin
 from app.api.schemas.errors import error_responses
-from app.api.schemas.usage import ClientUsage, QuotaList, RequestLogPage, UsageGranularity, UsageReport
+from app.api.schemas.usage import ClientUsage, QuotaList, RequestLogPage, UsageReport
+from app.services.usage import UsageGranularity
 
 Start = Annotated[
     datetime | None,
