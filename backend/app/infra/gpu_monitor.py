@@ -305,7 +305,7 @@ class MetricsHistory:
 
     def add(self, t: float, gpus: list[GpuSample], system: SystemSample) -> None:
         for series in self._system.values():
-            series.add(t, (system["cpu_percent"], system["memory_used_mib"]))
+            series.add(t, (system.get("cpu_percent"), system.get("memory_used_mib")))
         for gpu in gpus:
             if gpu["index"] not in self._gpus:
                 by_range = {name: DownsampledSeries(tier, GPU_FIELDS) for name, tier in TIERS.items()}
@@ -313,7 +313,12 @@ class MetricsHistory:
             for series in self._gpus[gpu["index"]][1].values():
                 series.add(
                     t,
-                    (gpu["memory_used_mib"], gpu["memory_total_mib"], gpu["utilization_percent"], gpu["temperature_c"]),
+                    (
+                        gpu.get("memory_used_mib"),
+                        gpu.get("memory_total_mib"),
+                        gpu.get("utilization_percent"),
+                        gpu.get("temperature_c"),
+                    ),
                 )
 
     def read(self, range_: HistoryRange, now: float) -> MonitorHistory:
