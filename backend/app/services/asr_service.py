@@ -7,9 +7,10 @@ from typing import Any
 from app.config import Settings
 from app.infra.audio_io import DecodedAudio
 from app.models.base import BaseModelWrapper
+from app.models.types import TranscribeOptions, Transcript
 from app.services.asr_batching import Announcement, DynamicBatcher
 from app.services.audio_chunking import split_for_model
-from app.services.transcripts import TranscribeOptions, Transcript, join_pieces
+from app.services.transcripts import join_pieces
 
 
 class TranscriptionService:

@@ -44,30 +44,12 @@ from app.infra.auth import Client
 from app.infra.request_records import RequestRecord, current_record, open_record
 from app.infra.tasks import together
 from app.models.base import BaseModelWrapper, ModelState
+from app.models.types import Diarization, DiarizeOptions, SpeakerTurn, TimedText, TranscribeOptions, Transcript
 from app.services.audio_chunking import split_for_model
 from app.services.languages import SpokenLanguage, check_language
-from app.services.speakers import (
-    Diarization,
-    DiarizeOptions,
-    SpeakerSegment,
-    SpeakerTurn,
-    assign_speakers,
-    diarized_json,
-    labelled_cues,
-    to_rttm,
-)
+from app.services.speakers import SpeakerSegment, assign_speakers, diarized_json, labelled_cues, to_rttm
 from app.services.speech_requests import DIARIZATION_MODEL, check_speaker_counts, verbose_segments
-from app.services.transcripts import (
-    TimedText,
-    TranscribeOptions,
-    TranscribeRequest,
-    Transcript,
-    cues,
-    join_pieces,
-    to_srt,
-    to_vtt,
-    verbose_json,
-)
+from app.services.transcripts import TranscribeRequest, cues, join_pieces, to_srt, to_vtt, verbose_json
 
 if TYPE_CHECKING:
     from app.api.dependencies import AppState
