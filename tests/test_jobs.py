@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from app.config import Settings
-from app.models.base import BaseModelWrapper
+from app.models.roles import DiarizationWrapper
+from app.models.types import Diarization, DiarizeOptions, SpeakerTurn
 from app.services.jobs import RESTART_REASON
-from app.services.speakers import Diarization, DiarizeOptions, SpeakerTurn
 from tests.audio_files import reference_signal, write_wav
 from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, live_server
 
@@ -43,13 +43,14 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return files
 
 
-class EnergyDiarizer(BaseModelWrapper):
+class EnergyDiarizer(DiarizationWrapper):
     """A stand-in for pyannote in these job-flow tests only (it is no diarization model): each stretch of
     sound between silences (in 0.5 s frames) is one turn, and the speakers alternate. It answers the same
     `diarize` call as the real wrapper."""
 
-    kind = "diarization"
-    replicas = 1
+    @property
+    def replicas(self) -> int:
+        return 1
 
     def __init__(self, folder: Path) -> None:
         super().__init__("pyannote", str(folder), folder, lambda: None)

@@ -44,30 +44,13 @@ from app.infra.auth import Client
 from app.infra.request_records import RequestRecord, current_record, open_record
 from app.infra.tasks import together
 from app.models.base import BaseModelWrapper, ModelState
+from app.models.types import Diarization, DiarizeOptions, SpeakerTurn, TimedText, TranscribeOptions, Transcript
 from app.services.audio_chunking import split_for_model
 from app.services.languages import SpokenLanguage, check_language
-from app.services.speakers import (
-    Diarization,
-    DiarizeOptions,
-    SpeakerSegment,
-    SpeakerTurn,
-    assign_speakers,
-    diarized_json,
-    labelled_cues,
-    to_rttm,
-)
+from app.services.speakers import SpeakerSegment, assign_speakers, diarized_json, labelled_cues, to_rttm
 from app.services.speech_requests import DIARIZATION_MODEL, check_speaker_counts, verbose_segments
-from app.services.transcripts import (
-    TimedText,
-    TranscribeOptions,
-    TranscribeRequest,
-    Transcript,
-    cues,
-    join_pieces,
-    to_srt,
-    to_vtt,
-    verbose_json,
-)
+from app.services.transcripts import TranscribeRequest, cues, join_pieces, to_srt, to_vtt, verbose_json
+from app.slots import Role
 
 if TYPE_CHECKING:
     from app.api.dependencies import AppState
@@ -564,18 +547,7 @@ class JobService:
         """The model, once loaded. A job starts the load itself whatever LAZY_LOAD_MODELS says (no client
         waits on it, and queued jobs resumed at start must not fail before the preload reaches their model),
         and waits as long as the load takes. A model that failed, or is being unloaded, fails the job."""
-        registry = self._gateway.registry
-        wrapper = registry.resolve(name, kind)
-        record = current_record()
-        if record is not None:
-            record.reached(wrapper.served_names[0])
-        while wrapper.state != ModelState.LOADED:
-            if wrapper.state in (ModelState.ERROR, ModelState.UNLOADING):
-                raise wrapper.unavailable_error()
-            if wrapper.state in (ModelState.ABSENT, ModelState.DOWNLOADED):
-                registry.start_load(wrapper.key, None)
-            await asyncio.sleep(0.1)
-        return wrapper
+        return await self._gateway.registry.loaded(name, Role(kind))
 
     @staticmethod
     def _hold(wrapper: BaseModelWrapper) -> AbstractAsyncContextManager[None]:

@@ -15,26 +15,10 @@ from app.errors import InvalidRequestError
 from app.infra.audio_io import DecodedAudio
 from app.infra.request_records import current_record
 from app.infra.tasks import together, until_disconnected
+from app.models.types import Diarization, DiarizeOptions, TimedText, TranscribeOptions, Transcript
 from app.services.languages import SpokenLanguage, check_language
-from app.services.speakers import (
-    Diarization,
-    DiarizeOptions,
-    SpeakerSegment,
-    assign_speakers,
-    diarized_json,
-    labelled_cues,
-    letter_labels,
-)
-from app.services.transcripts import (
-    TimedText,
-    TranscribeOptions,
-    TranscribeRequest,
-    Transcript,
-    cues,
-    to_srt,
-    to_vtt,
-    verbose_json,
-)
+from app.services.speakers import SpeakerSegment, assign_speakers, diarized_json, labelled_cues, letter_labels
+from app.services.transcripts import TranscribeRequest, cues, to_srt, to_vtt, verbose_json
 
 if TYPE_CHECKING:
     from app.api.dependencies import AppState

@@ -11,8 +11,9 @@ from app.api.dependencies import Credentials, StateDep, require_client
 from app.api.schemas.audio import Transcription
 from app.api.schemas.errors import error_responses
 from app.errors import InvalidRequestError
+from app.models.types import DiarizeOptions
 from app.services import speech_requests
-from app.services.speakers import MAX_SPEAKERS, DiarizeOptions
+from app.services.speakers import MAX_SPEAKERS
 from app.services.speech_requests import Granularity, ResponseFormat
 from app.services.transcripts import TranscribeRequest, cues
 

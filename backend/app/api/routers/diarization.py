@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from app.api.dependencies import Credentials, StateDep, require_client
 from app.api.schemas.audio import Diarization
 from app.api.schemas.errors import error_responses
+from app.models.types import DiarizeOptions
 from app.services import speech_requests
-from app.services.speakers import MAX_SPEAKERS, DiarizeOptions, to_rttm
+from app.services.speakers import MAX_SPEAKERS, to_rttm
 
 router = APIRouter(
     tags=["diarization"],
