@@ -87,4 +87,3 @@ async def require_admin(request: Request) -> Client:
 
 
 ClientDep = Annotated[Client, Depends(require_client)]
-AdminDep = Annotated[Client, Depends(require_admin)]

@@ -313,10 +313,6 @@ class GPUMonitor:
         with self._lock:
             return self._history.read(range_, self.clock())
 
-    def history_points(self) -> int:
-        with self._lock:
-            return len(self._history)
-
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             snapshot = dict(self._snapshot)
