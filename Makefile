@@ -16,11 +16,12 @@ test:  ## lint, then every test: Python (GPU-marked tests are skipped without CU
 	.venv/bin/python -m pytest
 	$(MAKE) e2e
 
-lint:  ## ruff; the layers and the types of backend/app; hadolint on the Dockerfile and ShellCheck on the scripts
+lint:  ## ruff; the layers and the types of backend/app; every import declared; hadolint on the Dockerfile and ShellCheck on the scripts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports
 	.venv/bin/mypy
+	.venv/bin/deptry .
 	.venv/bin/hadolint Dockerfile
 	shellcheck build_docker.sh run_docker.sh scripts/*.sh
 

@@ -19,6 +19,7 @@ import httpx
 import jsonschema
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from app.config import ApiKey, Settings, SettingsError, load_settings
 from tests.conftest import live_server
@@ -227,9 +228,10 @@ def test_first_start_generates_keys_the_gateway_reads(tmp_path: Path, fake_docke
     assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
     settings = load_settings(_env_file=keys_file, api_host="0.0.0.0")
     settings.check_startup_safety()
-    [admin], [client] = settings.admin_api_keys, settings.openai_api_keys
-    assert (admin.name, client.name) == ("admin", "client")
-    assert len(admin.key) >= 32 and len(client.key) >= 32 and admin.key != client.key
+    [admin_key], [client_key] = settings.admin_api_keys, settings.openai_api_keys
+    assert (admin_key.name, client_key.name) == ("admin", "client")
+    admin, client = admin_key.key.get_secret_value(), client_key.key.get_secret_value()
+    assert len(admin) >= 32 and len(client) >= 32 and admin != client
 
     # The keys go in as a mounted file: never on a command line, never printed; the file's place is.
     calls = docker_calls(fake_docker)
@@ -237,7 +239,7 @@ def test_first_start_generates_keys_the_gateway_reads(tmp_path: Path, fake_docke
     run = calls[-1]
     assert run[:2] == ["run", "--detach"] and f"{keys_file}:/app/.env:ro" in values_of(run, "--volume")
     everything = json.dumps(calls) + first.stdout + first.stderr
-    assert admin.key not in everything and client.key not in everything
+    assert admin not in everything and client not in everything
     assert str(keys_file) in first.stdout
     assert "http://127.0.0.1:8000/v1" in first.stdout
 
@@ -266,7 +268,7 @@ def test_generated_keys_open_a_live_gateway(tmp_path: Path, fake_docker: dict[st
     env = {**fake_docker, "MODEL_CACHE_DIR": str(cache), "CONTAINER_USER": f"{os.getuid()}:{os.getgid()}"}
     assert run_script("run_docker.sh", cwd=tmp_path, **env).returncode == 0
     settings = Settings(_env_file=cache / KEYS_FILE, model_cache_dir=cache, enabled_models=["qwen"])
-    admin, client = settings.admin_api_keys[0].key, settings.openai_api_keys[0].key
+    admin, client = (keys[0].key.get_secret_value() for keys in (settings.admin_api_keys, settings.openai_api_keys))
     with live_server(settings) as server, httpx.Client(base_url=server.base_url) as http:
         assert http.get("/api/auth/me").status_code == 401
         me = http.get("/api/auth/me", headers={"Authorization": f"Bearer {admin}"}).json()
@@ -469,4 +471,4 @@ def test_env_example_is_a_gateway_env_file_that_refuses_to_run_open(tmp_path: Pa
     )
     settings = load_settings(_env_file=filled, api_host="0.0.0.0")
     settings.check_startup_safety()
-    assert settings.admin_api_keys == [ApiKey("ops", "admin-key-0123456789")]
+    assert settings.admin_api_keys == [ApiKey("ops", SecretStr("admin-key-0123456789"))]

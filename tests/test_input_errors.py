@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from app.api.json_body import JsonBodyParsers, lone_surrogate_path
-from app.api.schemas.openai import ChatCompletionRequest
 from app.config import SettingsError, load_settings
 from app.errors import RateLimitError
 from app.infra.token_store import TokenStore
+from app.services.openai_requests import ChatCompletionRequest
 from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer
 
 CHAT = {"model": "tiny-qwen", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}

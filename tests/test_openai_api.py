@@ -15,7 +15,7 @@ import pytest
 from openai.types import completion_create_params
 from openai.types.chat import completion_create_params as chat_create_params
 
-from app.api.schemas.openai import ChatCompletionRequest, CompletionRequest
+from app.services.openai_requests import ChatCompletionRequest, CompletionRequest
 from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, assert_health_answers_while_templating
 from tests.tiny_models import build_tiny_qwen
 

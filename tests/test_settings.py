@@ -5,19 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr, ValidationError
 
 from app import cli
-from app.config import ApiKey, SettingsError, load_settings, parse_api_keys
+from app.config import ApiKey, Settings, SettingsError, load_settings, parse_api_keys
+from app.infra.token_store import TokenStore
 
 
 def test_key_formats() -> None:
     assert parse_api_keys("clientA:key-11111,clientB:key-22222", "client") == [
-        ApiKey("clientA", "key-11111"),
-        ApiKey("clientB", "key-22222"),
+        ApiKey("clientA", SecretStr("key-11111")),
+        ApiKey("clientB", SecretStr("key-22222")),
     ]
     assert parse_api_keys(" key-11111 , ,key-22222", "client") == [
-        ApiKey("client-1", "key-11111"),
-        ApiKey("client-3", "key-22222"),
+        ApiKey("client-1", SecretStr("key-11111")),
+        ApiKey("client-3", SecretStr("key-22222")),
     ]
     with pytest.raises(ValueError, match="shorter than 8"):
         parse_api_keys("a:short", "client")
@@ -36,8 +38,8 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.setenv("CORS_ORIGINS", "http://a.example,http://b.example")
     (tmp_path / ".env").write_text("QWEN_MAX_MODEL_LEN=8192\nHUGGINGFACE_TOKEN=\n")
     settings = load_settings()
-    assert settings.openai_api_keys == [ApiKey("clientA", "key-11111")]
-    assert settings.admin_api_keys == [ApiKey("admin-1", "ops-key-99999")]
+    assert settings.openai_api_keys == [ApiKey("clientA", SecretStr("key-11111"))]
+    assert settings.admin_api_keys == [ApiKey("admin-1", SecretStr("ops-key-99999"))]
     assert settings.rate_limit_rpm == 120 and settings.lazy_load_models is False
     assert settings.qwen_engine_args == {"load_format": "dummy"}
     assert settings.qwen_gpu_device_ids == [2, 3]
@@ -110,3 +112,49 @@ def test_generations_per_request_must_hold_max_n() -> None:
     settings = load_settings(_env_file=None, max_generations_per_request=4, max_n=4)
     assert (settings.max_generations_per_request, settings.max_n) == (4, 4)
     assert load_settings(_env_file=None).max_generations_per_request == 64
+
+
+CLIENT_SECRET, ADMIN_SECRET, HUB_SECRET = "client-key-4f9a2c1e", "admin-key-7d3b8e60", "hf_secretToken0123456789"
+
+
+def test_keys_and_the_hub_token_never_print(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings, keys and the token store hold secrets that print as `**********`; they still work in clear."""
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(
+        openai_api_keys=f"erp:{CLIENT_SECRET}", admin_api_keys=ADMIN_SECRET, huggingface_token=HUB_SECRET
+    )
+    [client], [admin] = settings.openai_api_keys, settings.admin_api_keys
+    store = TokenStore(tmp_path / ".hf_token", settings.huggingface_token)
+    shown = [repr(settings), str(settings), repr(client), str(admin), repr(settings.huggingface_token)]
+    shown += [repr(vars(store)), repr(settings.model_dump())]
+    for text in shown:
+        assert CLIENT_SECRET not in text and ADMIN_SECRET not in text and HUB_SECRET not in text
+    assert "erp" in repr(client) and "**********" in repr(client)
+    # In clear where they are used: authentication, log redaction, the Hub.
+    assert client.key.get_secret_value() == CLIENT_SECRET and admin.key.get_secret_value() == ADMIN_SECRET
+    assert set(settings.secrets) == {CLIENT_SECRET, ADMIN_SECRET, HUB_SECRET}
+    assert store.get() == HUB_SECRET and (tmp_path / ".hf_token").read_text() == HUB_SECRET
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"openai_api_keys": "erp:short12"},  # too short: the message says so without quoting it
+        {"openai_api_keys": f"erp:{CLIENT_SECRET},erp:{ADMIN_SECRET}"},
+        {"openai_api_keys": f"erp:{CLIENT_SECRET}", "admin_api_keys": f"ops:{CLIENT_SECRET}"},
+        {"openai_api_keys": f"erp:{CLIENT_SECRET}", "quotas": "nobody:tokens_per_day=1"},
+        {"huggingface_token": "hf_ secret token 0123"},
+        {"openai_api_keys": f"erp:{CLIENT_SECRET}", "api_port": "eighty"},  # beside another setting's error
+    ],
+)
+def test_setting_errors_never_quote_a_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, overrides: dict[str, str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    secrets = [CLIENT_SECRET, ADMIN_SECRET, "short12", "secret token"]
+    with pytest.raises(SettingsError) as refused:
+        load_settings(**overrides)
+    with pytest.raises(ValidationError) as raw:
+        Settings(**overrides)
+    for message in (str(refused.value), str(raw.value)):
+        assert not [s for s in secrets if s in message], message

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.slots import SLOTS
@@ -32,10 +32,11 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class ApiKey:
-    """One configured key: `name` identifies the client in logs and rate limits."""
+    """One configured key: `name` identifies the client in logs and rate limits. The key prints as
+    `**********` (in a repr, a log line, an error): `key.get_secret_value()` is the key itself."""
 
     name: str
-    key: str
+    key: SecretStr
 
 
 def parse_api_keys(raw: str | list[str] | None, prefix: str) -> list[ApiKey]:
@@ -55,7 +56,7 @@ def parse_api_keys(raw: str | list[str] | None, prefix: str) -> list[ApiKey]:
             raise ValueError(f"entry {index + 1} is empty on one side of ':' (expected name:key or key)")
         if len(key) < 8:
             raise ValueError(f"the key of '{name}' is shorter than 8 characters")
-        keys.append(ApiKey(name=name, key=key))
+        keys.append(ApiKey(name=name, key=SecretStr(key)))
     names = [k.name for k in keys]
     if len(set(names)) != len(names):
         raise ValueError("two keys share the same client name")
@@ -143,14 +144,17 @@ def default_frontend_dist(checkout: Path = CHECKOUT) -> Path | None:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # No error (not even pydantic's own, outside `load_settings`) quotes the value it refused: it may be a key.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    huggingface_token: str | None = None
+    huggingface_token: SecretStr | None = None
     hf_endpoint: str | None = Field(None, description="Hub mirror URL (the variable huggingface_hub reads too).")
     model_cache_dir: Path = Field(default_factory=default_model_cache_dir)
     frontend_dist: Path | None = Field(
@@ -342,8 +346,8 @@ class Settings(BaseSettings):
 
     @field_validator("huggingface_token")
     @classmethod
-    def _token_shape(cls, value: str | None) -> str | None:
-        return None if value is None else check_hf_token(value)
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else SecretStr(check_hf_token(value.get_secret_value()))
 
     @field_validator("forwarded_allow_ips")
     @classmethod
@@ -358,7 +362,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _shared_keys(self) -> Settings:
-        client = {k.key for k in self.openai_api_keys}
+        client = {k.key for k in self.openai_api_keys}  # SecretStr compares (and hashes) by its value
         if any(k.key in client for k in self.admin_api_keys):
             raise ValueError("ADMIN_API_KEYS: a key is also listed in OPENAI_API_KEYS; give admins their own key")
         return self
@@ -414,9 +418,9 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> list[str]:
-        """What must never reach a log line: the keys and the configured Hub token."""
-        keys = [k.key for k in (*self.openai_api_keys, *self.admin_api_keys)]
-        return keys + ([self.huggingface_token] if self.huggingface_token else [])
+        """What must never reach a log line, in clear: the keys and the configured Hub token."""
+        keys = [k.key.get_secret_value() for k in (*self.openai_api_keys, *self.admin_api_keys)]
+        return keys + ([self.huggingface_token.get_secret_value()] if self.huggingface_token else [])
 
     def quota_for(self, client: str) -> ClientQuota | None:
         return self.quotas.get(client) or self.quotas.get(ALL_CLIENTS)

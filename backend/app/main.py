@@ -74,7 +74,7 @@ def create_app(
     settings.check_startup_safety()
     authenticator = Authenticator(settings.openai_api_keys, settings.admin_api_keys)
     rate_limiter = RateLimiter(settings.rate_limit_rpm)
-    keys = [k.key for k in (*settings.openai_api_keys, *settings.admin_api_keys)]
+    configured_secrets = settings.secrets
     records = RecordSink()
     # Built here, not in the lifespan: AccessMiddleware checks quotas with it (it opens in the lifespan).
     usage_service = UsageService(settings, [k.name for k in (*settings.openai_api_keys, *settings.admin_api_keys)])
@@ -85,7 +85,7 @@ def create_app(
         token_store: TokenStore | None = None
         logs = LogBuffer(
             settings.log_buffer_lines,
-            secrets=lambda: [*keys, settings.huggingface_token, token_store.get() if token_store else None],
+            secrets=lambda: [*configured_secrets, token_store.get() if token_store else None],
         )
         logs.attach()
         token_store = TokenStore(settings.model_cache_dir / ".hf_token", settings.huggingface_token)

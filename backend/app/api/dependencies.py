@@ -75,7 +75,8 @@ class AppState:
 
 async def get_state(request: Request) -> AppState:
     """Async on purpose: FastAPI runs a plain `def` dependency on its thread pool, on every request."""
-    return request.app.state.gateway
+    state: AppState = request.app.state.gateway
+    return state
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
@@ -109,4 +110,3 @@ async def require_admin(request: Request) -> Client:
 
 
 ClientDep = Annotated[Client, Depends(require_client)]
-AdminDep = Annotated[Client, Depends(require_admin)]

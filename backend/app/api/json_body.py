@@ -6,9 +6,9 @@ pydantic validates in one Rust call that holds the interpreter lock the whole ti
 stall of every other thread for that body). Routes that take large JSON bodies declare them with
 `JsonBody(Model)` instead: a body of at most `INLINE_MAX_BYTES` is validated inline (well under a
 millisecond), a larger one in a worker process (`JsonBodyParsers`), whose validated model comes back
-pickled. The schemas cap the lists that would make that model large (`schemas/openai.py`), so taking
-it back costs the event loop milliseconds. The body's size is bounded by `AccessMiddleware`
-(`MAX_JSON_BODY_MB`). `app/openapi.py` documents such bodies.
+pickled. The request models cap the lists that would make that model large
+(`services/openai_requests.py`), so taking it back costs the event loop milliseconds. The body's size
+is bounded by `AccessMiddleware` (`MAX_JSON_BODY_MB`). `app/openapi.py` documents such bodies.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ An engine generates one sequence per request. Closing the async iterator returne
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -41,7 +41,7 @@ class LLMEngine(ABC):
     tokenizer: Any
 
     @abstractmethod
-    def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationDelta]:
+    def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationDelta, None]:
         """Yield deltas until the sequence finishes."""
 
     @abstractmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,7 @@ class TransformersEngine(LLMEngine):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "device": self.device, "dtype": str(self.model.dtype).removeprefix("torch.")}
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationDelta]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationDelta, None]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[list[int] | BaseException | None] = asyncio.Queue()
         cancelled = threading.Event()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard, get_args
@@ -134,7 +134,7 @@ class VLLMEngine(LLMEngine):
             output_kind=self._delta,
         )
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationDelta]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationDelta, None]:
         prompt = self._tokens_prompt(prompt_token_ids=request.prompt_token_ids)
         params = self.sampling_params(request)
         finished = False

@@ -26,8 +26,8 @@ def _digest(value: str) -> bytes:
 
 class Authenticator:
     def __init__(self, client_keys: list[ApiKey], admin_keys: list[ApiKey]) -> None:
-        self._keys = [(_digest(k.key), Client(k.name, False)) for k in client_keys]
-        self._keys += [(_digest(k.key), Client(k.name, True)) for k in admin_keys]
+        self._keys = [(_digest(k.key.get_secret_value()), Client(k.name, False)) for k in client_keys]
+        self._keys += [(_digest(k.key.get_secret_value()), Client(k.name, True)) for k in admin_keys]
 
     @property
     def enabled(self) -> bool:

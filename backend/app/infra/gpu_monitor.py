@@ -390,10 +390,6 @@ class GPUMonitor:
         with self._lock:
             return self._history.read(range_, self.clock())
 
-    def history_points(self) -> int:
-        with self._lock:
-            return len(self._history)
-
     def snapshot(self) -> MonitorSnapshot:
         with self._lock:
             snapshot = self._snapshot

@@ -9,6 +9,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from app.config import check_hf_token
 from app.errors import InvalidRequestError
 
@@ -16,16 +18,18 @@ logger = logging.getLogger("app.token_store")
 
 
 class TokenStore:
-    def __init__(self, path: Path, initial: str | None = None) -> None:
+    """The token is held as a `SecretStr` (it prints as `**********`); `get()` gives it in clear, for the Hub."""
+
+    def __init__(self, path: Path, initial: SecretStr | None = None) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._token: str | None = None
-        if initial:
-            self.set(initial)
+        self._token: SecretStr | None = None
+        if initial is not None and initial.get_secret_value():
+            self.set(initial.get_secret_value())
         else:
             self._token = self._read_saved()
 
-    def _read_saved(self) -> str | None:
+    def _read_saved(self) -> SecretStr | None:
         """The saved token; a file that does not hold a valid one is ignored (and said so in the log)."""
         try:
             saved = self.path.read_text(encoding="utf-8").strip()
@@ -37,14 +41,14 @@ class TokenStore:
         if not saved:
             return None
         try:
-            return check_hf_token(saved)
+            return SecretStr(check_hf_token(saved))
         except ValueError as exc:
             logger.warning("ignoring the saved Hugging Face token in %s: %s", self.path, exc)
             return None
 
     def get(self) -> str | None:
         with self._lock:
-            return self._token
+            return None if self._token is None else self._token.get_secret_value()
 
     def set(self, token: str | None) -> None:
         """Store (or with None/empty, remove) the token. An invalid token is a 400 and changes nothing; the
@@ -61,7 +65,7 @@ class TokenStore:
                 self.path.unlink(missing_ok=True)
             else:
                 self._write(token)
-            self._token = token
+            self._token = None if token is None else SecretStr(token)
 
     def _write(self, token: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -75,7 +75,8 @@ def resolve_pipeline_config(folder: Path) -> dict[str, Any]:
                 "(as pyannote/speaker-diarization-community-1)"
             )
     params["legacy"] = False  # the gateway needs DiarizeOutput (it carries the exclusive turns)
-    return _resolve_refs(config, folder.resolve(), None)
+    resolved: dict[str, Any] = _resolve_refs(config, folder.resolve(), None)
+    return resolved
 
 
 def _resolve_refs(node: Any, folder: Path, key: str | None) -> Any:

@@ -10,6 +10,7 @@ from typing import Any, Literal, overload
 
 from app.config import Settings
 from app.errors import GatewayError, ModelNotFoundError, ModelUnavailableError, NotFoundError
+from app.infra.gpu_monitor import GpuSample
 from app.infra.request_records import current_record
 from app.models.base import BaseModelWrapper, ModelState
 from app.models.roles import ROLE_CONTRACTS, ASRWrapper, DiarizationWrapper, LanguageIdWrapper, LLMWrapper
@@ -226,7 +227,7 @@ class ModelRegistry:
     def status(self) -> list[dict[str, Any]]:
         return [w.status() for w in self._wrappers.values()]
 
-    def gpu_budget(self, gpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def gpu_budget(self, gpus: list[GpuSample]) -> list[dict[str, Any]]:
         """Per GPU of a monitor sample: what each model on it holds (vLLM's reserved share, or what its load
         measured) and the headroom left (total minus what NVML sees used, other processes included)."""
         holding = (ModelState.LOADED, ModelState.UNLOADING)

@@ -1,5 +1,9 @@
 """OpenAI chat/completions on top of an LLM engine: validation, fan-out of `n`, response shapes.
 
+Free of HTTP types: `prepare` holds the model and turns a request into a `Generation`, which runs to
+a dict (`complete`) or to server-sent events as strings (`stream`), and is released when that ends.
+The routes build the HTTP responses (`api/routers/openai.py`, `api/event_stream.py`).
+
 Streaming chunks are assembled as strings around the JSON-escaped text, with no dict or model per
 token: formatting costs about 1.3 µs per token; the whole per-token cost of the gateway is measured
 by bench/gateway_overhead.py (doc/benchmarks.md).
@@ -12,30 +16,23 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import anyio
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.types import Send
-
-from app.api.schemas.openai import SEED_MIN, ChatCompletionRequest, CompletionRequest, SamplingFields
 from app.config import Settings
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
 from app.errors import GatewayError, InvalidRequestError, error_body
 from app.infra.request_records import RequestRecord, current_record, note_error
-from app.infra.tasks import until_disconnected
 from app.models.roles import LLMWrapper
 from app.services.model_registry import ModelRegistry
+from app.services.openai_requests import SEED_MIN, ChatCompletionRequest, CompletionRequest, SamplingFields
 from app.slots import Role
 
 logger = logging.getLogger("app.openai")
 Kind = Literal["chat", "completion"]
-T = TypeVar("T")
 
 
 @dataclass
@@ -181,7 +178,9 @@ async def prepare_completion(
 
 
 # --- running ------------------------------------------------------------------------------------
-async def _merged(engine: LLMEngine, requests: list[GenerationRequest]) -> AsyncIterator[tuple[int, GenerationDelta]]:
+async def _merged(
+    engine: LLMEngine, requests: list[GenerationRequest]
+) -> AsyncGenerator[tuple[int, GenerationDelta], None]:
     """Deltas of every choice as they come; a single choice is iterated directly."""
     if len(requests) == 1:
         async with aclosing(engine.generate(requests[0])) as deltas:
@@ -232,7 +231,7 @@ def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
 
 async def complete(prepared: PreparedGeneration) -> dict[str, Any]:
     """Run every choice to the end and build the non-streaming response."""
-    texts = [[] for _ in prepared.choices]  # type: list[list[str]]
+    texts: list[list[str]] = [[] for _ in prepared.choices]
     finish: list[str | None] = [None] * len(prepared.choices)
     completion_tokens = 0
     record = current_record()
@@ -265,7 +264,7 @@ async def complete(prepared: PreparedGeneration) -> dict[str, Any]:
     }
 
 
-async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
+async def stream(prepared: PreparedGeneration) -> AsyncGenerator[str, None]:
     """Server-sent events in OpenAI's exact chunk format, ending with `data: [DONE]`.
 
     A content chunk is a per-choice prefix, the JSON-escaped text and a constant suffix. Chunks that
@@ -329,36 +328,32 @@ async def stream(prepared: PreparedGeneration) -> AsyncIterator[str]:
     yield ending + "data: [DONE]\n\n"
 
 
-# --- HTTP plumbing --------------------------------------------------------------------------------
-class EventStreamResponse(StreamingResponse):
-    """SSE response that always closes its body iterator, so a departed client aborts generation."""
+# --- holding the model -----------------------------------------------------------------------------
+@dataclass
+class Generation:
+    """A prepared request and the model it holds: run it once (`complete` or `stream`), then `release`."""
 
-    media_type = "text/event-stream"
+    prepared: PreparedGeneration
+    release: Callable[[], Awaitable[None]]
+    """Lets go of the model; call it when the run has ended, however it ended (also after `stream`)."""
 
-    def __init__(self, content: AsyncIterator[str], exit_stack: AsyncExitStack) -> None:
-        super().__init__(content, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        self._exit_stack = exit_stack
+    def complete(self) -> Awaitable[dict[str, Any]]:
+        return complete(self.prepared)
 
-    async def stream_response(self, send: Send) -> None:
-        try:
-            await super().stream_response(send)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self.body_iterator.aclose()  # type: ignore[attr-defined]
-                await self._exit_stack.aclose()
+    def stream(self) -> AsyncGenerator[str, None]:
+        return stream(self.prepared)
 
 
-async def respond(
-    body: ChatCompletionRequest | CompletionRequest,
-    request: Request,
-    registry: ModelRegistry,
-    settings: Settings,
-) -> Response:
-    """Hold the model for the whole request (a stream included) and answer it."""
+async def prepare(
+    body: ChatCompletionRequest | CompletionRequest, registry: ModelRegistry, settings: Settings, body_bytes: int | None
+) -> Generation:
+    """Acquire the model (held until the `Generation` is released), then validate, template and tokenize.
+
+    Nothing stays held when this raises. `body_bytes` (the body's size, when known) lets a small
+    request be templated without a hop to a prompt thread."""
     stack = AsyncExitStack()
     try:
         model = await stack.enter_async_context(registry.acquire(body.model, Role.LLM))
-        body_bytes = len(await request.body())  # already read (and cached) by the route's JsonBody
         if isinstance(body, ChatCompletionRequest):
             prepared = await prepare_chat(body, model, settings, body_bytes)
         else:
@@ -366,8 +361,4 @@ async def respond(
     except BaseException:
         await stack.aclose()
         raise
-    if body.stream:
-        return EventStreamResponse(stream(prepared), stack)
-    async with stack:
-        result = await until_disconnected(request, complete(prepared))
-    return Response(status_code=499) if result is None else JSONResponse(result)
+    return Generation(prepared, stack.aclose)

@@ -20,6 +20,7 @@ from app.api.schemas.admin import (
     UnloadRequest,
 )
 from app.api.schemas.errors import error_responses
+from app.infra import gpu_monitor
 from app.infra.dependency_inspector import inspect_dependencies
 from app.infra.gpu_monitor import HistoryRange
 from app.infra.log_buffer import LogLevel
@@ -65,7 +66,7 @@ async def status(state: StateDep) -> dict[str, Any]:
 @router.get("/monitor/history", response_model=MonitorHistory, responses=error_responses(400))
 async def monitor_history(
     state: StateDep, span: Annotated[HistoryRange, Query(alias="range")] = "1h"
-) -> dict[str, Any]:
+) -> gpu_monitor.MonitorHistory:
     """GPU and system samples of the last hour (5 s steps), 6 hours (1 min averages) or 24 hours (4 min)."""
     return state.gpu_monitor.history(span)
 

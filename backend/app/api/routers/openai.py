@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
-from app.api.dependencies import Credentials, StateDep, require_client
+from app.api.dependencies import AppState, Credentials, StateDep, require_client
+from app.api.event_stream import EventStreamResponse
 from app.api.json_body import JsonBody
 from app.api.schemas.errors import error_responses
-from app.api.schemas.openai import ChatCompletionRequest, CompletionRequest, ModelList, ModelObject
+from app.api.schemas.openai import ModelList, ModelObject
 from app.errors import ModelNotFoundError
+from app.infra.tasks import until_disconnected
 from app.models.base import BaseModelWrapper
 from app.services import openai_service
+from app.services.openai_requests import ChatCompletionRequest, CompletionRequest
 
 router = APIRouter(
     prefix="/v1",
@@ -55,11 +58,25 @@ async def retrieve_model(model: str, state: StateDep) -> dict[str, Any]:
 async def chat_completions(
     body: Annotated[ChatCompletionRequest, Depends(JsonBody(ChatCompletionRequest))], request: Request, state: StateDep
 ) -> Response:
-    return await openai_service.respond(body, request, state.registry, state.settings)
+    return await _generate(body, request, state)
 
 
 @router.post("/completions", response_model=None, responses=GENERATION_ERRORS)
 async def completions(
     body: Annotated[CompletionRequest, Depends(JsonBody(CompletionRequest))], request: Request, state: StateDep
 ) -> Response:
-    return await openai_service.respond(body, request, state.registry, state.settings)
+    return await _generate(body, request, state)
+
+
+async def _generate(body: ChatCompletionRequest | CompletionRequest, request: Request, state: AppState) -> Response:
+    """Hold the model for the whole request (a stream included) and answer it; 499 when the client of a
+    non-streaming request has gone (its generation is cancelled)."""
+    body_bytes = len(await request.body())  # already read (and cached) by the route's JsonBody
+    generation = await openai_service.prepare(body, state.registry, state.settings, body_bytes)
+    if body.stream:
+        return EventStreamResponse(generation.stream(), on_close=generation.release)
+    try:
+        result = await until_disconnected(request, generation.complete())
+    finally:
+        await generation.release()
+    return Response(status_code=499) if result is None else JSONResponse(result)
