@@ -25,6 +25,7 @@ from app.services.jobs import JobService
 from app.services.languages import LanguageService
 from app.services.metrics import GatewayMetrics
 from app.services.model_registry import ModelRegistry
+from app.services.speech import SpeechPipeline
 from app.services.usage import UsageService
 
 
@@ -45,8 +46,10 @@ class AppState:
     usage: UsageService
     json_parsers: JsonBodyParsers = field(default_factory=JsonBodyParsers)
     cache: dict[str, Any] = field(default_factory=dict)
+    speech: SpeechPipeline = field(init=False)
+    """The speech pipeline over the registry, the decoder, the ASR, language and diarization services."""
     jobs: JobService = field(init=False)
-    """Built from the rest of the state once it exists (`JobService(state)`)."""
+    """Built from the rest of the state once it exists (`JobService(settings, registry, speech, records)`)."""
     metrics: GatewayMetrics = field(init=False)
     """Built from the rest of the state, jobs included (`metrics_for(state)`)."""
 
