@@ -150,8 +150,8 @@ def gateway_side(
     from app.config import Settings
     from app.infra.audio_io import DecodedAudio
     from app.models.pyannote_model import PyannoteDiarizationModel
+    from app.models.types import DiarizeOptions
     from app.services.diarization_service import DiarizationService
-    from app.services.speakers import DiarizeOptions
 
     settings = Settings(
         _env_file=None, pyannote_model_id=str(folder), model_cache_dir=folder.parent / "cache", diarization_replicas=1

@@ -18,8 +18,8 @@ import pytest
 from app.config import Settings
 from app.errors import InvalidRequestError, ModelUnavailableError
 from app.models.canary import CanaryASRModel
+from app.models.types import TimedText, TranscribeOptions, Transcript
 from app.services.audio_chunking import split_for_model
-from app.services.transcripts import TimedText, TranscribeOptions, Transcript
 from tests.fake_hub import COMMIT, FakeHub
 from tests.tiny_models import build_tiny_canary
 

@@ -21,7 +21,7 @@ import pytest
 
 from app.config import Settings
 from app.models.canary import CanaryASRModel
-from app.services.transcripts import TranscribeOptions, Transcript
+from app.models.types import TranscribeOptions, Transcript
 from tests.audio_files import reference_signal, write_wav
 from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, live_server
 

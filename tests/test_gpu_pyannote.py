@@ -17,8 +17,8 @@ import pytest
 
 from app.config import Settings
 from app.models.pyannote_model import PyannoteDiarizationModel
+from app.models.types import DiarizeOptions
 from app.services.diarization_service import DiarizationService
-from app.services.speakers import DiarizeOptions
 from tests.test_pyannote_model import RATE, check_diarization, decoded, two_voices
 
 

@@ -14,8 +14,8 @@ import pytest
 
 from app.config import Settings
 from app.models.base import BaseModelWrapper
+from app.models.types import Diarization, DiarizeOptions, SpeakerTurn
 from app.services.jobs import RESTART_REASON
-from app.services.speakers import Diarization, DiarizeOptions, SpeakerTurn
 from tests.audio_files import reference_signal, write_wav
 from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, live_server
 

@@ -21,8 +21,8 @@ from app.config import Settings
 from app.errors import InvalidRequestError, ModelUnavailableError, RateLimitError
 from app.infra.audio_io import DecodedAudio
 from app.models.pyannote_model import PYANNOTE_ALLOW_PATTERNS, PyannoteDiarizationModel
+from app.models.types import Diarization, DiarizeOptions, SpeakerTurn
 from app.services.diarization_service import DiarizationService
-from app.services.speakers import Diarization, DiarizeOptions, SpeakerTurn
 from tests.fake_hub import COMMIT, FakeHub
 
 RATE = 16000

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from app.services.speakers import (
-    SpeakerSegment,
-    SpeakerTurn,
-    assign_speakers,
-    diarized_json,
-    labelled_cues,
-    letter_labels,
-    to_rttm,
-)
-from app.services.transcripts import TimedText, Transcript
+from app.models.types import SpeakerTurn, TimedText, Transcript
+from app.services.speakers import SpeakerSegment, assign_speakers, diarized_json, labelled_cues, letter_labels, to_rttm
 
 
 def words(*items: tuple[str, float, float]) -> Transcript:

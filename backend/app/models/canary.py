@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from app.config import Settings
 from app.errors import InvalidRequestError
 from app.models.base import BaseModelWrapper, describe_error
-from app.services.transcripts import TimedText, TranscribeOptions, Transcript
+from app.models.types import TimedText, TranscribeOptions, Transcript
 
 if TYPE_CHECKING:
     import numpy as np

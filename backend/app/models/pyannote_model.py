@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from app.config import Settings
 from app.errors import InvalidRequestError, ModelUnavailableError
 from app.models.base import BaseModelWrapper
-from app.services.speakers import Diarization, DiarizeOptions, SpeakerTurn
+from app.models.types import Diarization, DiarizeOptions, SpeakerTurn
 
 if TYPE_CHECKING:
     import numpy as np

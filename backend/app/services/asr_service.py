@@ -7,9 +7,9 @@ from typing import Any
 from app.config import Settings
 from app.infra.audio_io import DecodedAudio
 from app.models.base import BaseModelWrapper
+from app.models.types import TranscribeOptions, Transcript
 from app.services.asr_batching import Announcement, DynamicBatcher
 from app.services.audio_chunking import transcribe_in_pieces
-from app.services.transcripts import TranscribeOptions, Transcript
 
 
 class TranscriptionService:

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import numpy as np
 
-from app.services.transcripts import Transcript, join_pieces
+from app.models.types import Transcript
+from app.services.transcripts import join_pieces
 
 FRAME_S = 0.02
 """Short-time energy is measured over 20 ms frames."""

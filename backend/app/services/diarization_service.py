@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from app.config import Settings
 from app.errors import GatewayError, RateLimitError
 from app.infra.audio_io import DecodedAudio
-from app.services.speakers import Diarization, DiarizeOptions
+from app.models.types import Diarization, DiarizeOptions
 
 if TYPE_CHECKING:
     from app.models.pyannote_model import PyannoteDiarizationModel

@@ -10,38 +10,15 @@ from __future__ import annotations
 
 import bisect
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from app.services.transcripts import TimedText, Transcript
+from app.models.types import SpeakerTurn, TimedText, Transcript
 
 MAX_SPEAKERS = 100
 """The most speakers a request may ask for (`num_speakers`, `min_speakers`, `max_speakers`). pyannote keeps
 cluster ids in an int8 and speaker counts in a uint8: above 127 clusters it mislabels speakers, and a count
 of 256 or more fails inside the pipeline."""
-
-
-@dataclass(frozen=True, slots=True)
-class DiarizeOptions:
-    num_speakers: int | None = None
-    min_speakers: int | None = None
-    max_speakers: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SpeakerTurn:
-    speaker: str
-    start: float
-    end: float
-
-
-@dataclass(slots=True)
-class Diarization:
-    """`turns` may overlap (two people at once); `exclusive` never does (one speaker at a time)."""
-
-    turns: list[SpeakerTurn]
-    exclusive: list[SpeakerTurn]
-    speakers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,13 @@ from app.errors import InvalidRequestError
 from app.infra.audio_io import AudioDecoding, DecodedAudio
 from app.infra.request_records import current_record
 from app.infra.tasks import together
+from app.models.types import Diarization, DiarizeOptions, SpeakerTurn, TimedText, TranscribeOptions, Transcript
 from app.services.asr_service import TranscriptionService
 from app.services.diarization_service import DiarizationService
 from app.services.languages import LanguageService, SpokenLanguage, check_language
 from app.services.model_registry import ModelRegistry
-from app.services.speakers import Diarization, DiarizeOptions, SpeakerSegment, SpeakerTurn, assign_speakers
-from app.services.transcripts import TimedText, TranscribeOptions, TranscribeRequest, Transcript
+from app.services.speakers import SpeakerSegment, assign_speakers
+from app.services.transcripts import TranscribeRequest
 
 if TYPE_CHECKING:
     from app.models.base import BaseModelWrapper

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from app.models.types import TimedText, Transcript
 from app.services.speakers import SpeakerSegment, diarized_json, labelled_cues, letter_labels, to_rttm
 from app.services.speech import SpeechResult
-from app.services.transcripts import TimedText, Transcript, cues, to_srt, to_vtt, verbose_json
+from app.services.transcripts import cues, to_srt, to_vtt, verbose_json
 
 SpeechFormat = Literal["json", "text", "srt", "vtt", "verbose_json", "diarized_json", "rttm", "transcription"]
 """`transcription` is the gateway's own body (`/api/audio/transcribe`); the rest are the OpenAI formats,

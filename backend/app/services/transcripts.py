@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True, slots=True)
-class TranscribeOptions:
-    """What one transcription asks of the model; requests with equal options share a batch."""
-
-    source_lang: str | None = None
-    target_lang: str | None = None
-    punctuation: bool = True
-    timestamps: bool = False
+from app.models.types import TimedText, TranscribeOptions, Transcript
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,30 +21,6 @@ class TranscribeRequest:
 
     def options(self, spoken: str) -> TranscribeOptions:
         return TranscribeOptions(spoken, self.target_language or spoken, self.punctuation, self.timestamps)
-
-
-@dataclass(frozen=True, slots=True)
-class TimedText:
-    """A word or a segment, times in seconds from the start of the audio."""
-
-    text: str
-    start: float
-    end: float
-
-
-@dataclass(slots=True)
-class Transcript:
-    text: str
-    words: list[TimedText] = field(default_factory=list)
-    segments: list[TimedText] = field(default_factory=list)
-
-    def shifted(self, offset_s: float) -> Transcript:
-        """The same transcript for a piece that starts `offset_s` seconds into the audio."""
-        return Transcript(
-            self.text,
-            [TimedText(w.text, w.start + offset_s, w.end + offset_s) for w in self.words],
-            [TimedText(s.text, s.start + offset_s, s.end + offset_s) for s in self.segments],
-        )
 
 
 def join_pieces(pieces: list[Transcript]) -> Transcript:

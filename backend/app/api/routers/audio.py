@@ -12,7 +12,8 @@ from app.api.schemas.audio import Transcription
 from app.api.schemas.errors import error_responses
 from app.api.speech import response_of, run_speech
 from app.errors import InvalidRequestError
-from app.services.speakers import MAX_SPEAKERS, DiarizeOptions
+from app.models.types import DiarizeOptions
+from app.services.speakers import MAX_SPEAKERS
 from app.services.speech import SpeechResult, SpeechTask
 from app.services.speech_formats import RenderOptions, render
 from app.services.transcripts import TranscribeRequest

@@ -12,7 +12,8 @@ from app.api.dependencies import Credentials, StateDep, require_client
 from app.api.schemas.audio import Diarization
 from app.api.schemas.errors import error_responses
 from app.api.speech import response_of, run_speech
-from app.services.speakers import MAX_SPEAKERS, DiarizeOptions
+from app.models.types import DiarizeOptions
+from app.services.speakers import MAX_SPEAKERS
 from app.services.speech import SpeechTask
 from app.services.speech_formats import RenderOptions, render
 

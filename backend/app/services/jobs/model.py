@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, get_args
 
-from app.services.speakers import DiarizeOptions
+from app.models.types import DiarizeOptions
 from app.services.speech import SpeechTask
 from app.services.transcripts import TranscribeRequest
 

@@ -22,12 +22,11 @@ from app.infra.audio_io import DecodedAudio
 from app.infra.request_records import current_record
 from app.infra.tasks import together
 from app.models.base import BaseModelWrapper, ModelState
+from app.models.types import Diarization, TranscribeOptions, Transcript
 from app.services.audio_chunking import transcribe_in_pieces
 from app.services.jobs.model import Job, JobFailure, Stage, StageState
 from app.services.model_registry import ModelRegistry
-from app.services.speakers import Diarization
 from app.services.speech import DIARIZATION_MODEL, SpeechPipeline, SpeechResult
-from app.services.transcripts import TranscribeOptions, Transcript
 
 T = TypeVar("T")
 RESULT_FILE = "result.json"
