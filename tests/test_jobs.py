@@ -187,12 +187,13 @@ def test_decode_failure_ownership_and_listing(server: LiveServer, audio: dict[st
 
     second = submit(server, audio["garbage.mp3"]).json()
     with server.client(CLIENT_KEY) as mine, server.client(OTHER_KEY) as theirs, server.client(ADMIN_KEY) as admin:
-        assert mine.delete(f"/api/jobs/{job['id']}").status_code == 409  # already failed
+        assert mine.post(f"/api/jobs/{job['id']}/cancel").status_code == 409  # already failed
         for response in (
             theirs.get(f"/api/jobs/{job['id']}"),
             theirs.get(f"/api/jobs/{job['id']}/events"),
             theirs.get(f"/api/jobs/{job['id']}/result"),
             theirs.delete(f"/api/jobs/{job['id']}"),
+            theirs.post(f"/api/jobs/{job['id']}/cancel"),
             mine.get("/api/jobs/job_unknown"),
         ):
             assert response.status_code == 404 and error_of(response)["code"] == "not_found", response.text
@@ -238,7 +239,7 @@ def test_cancel_a_running_job(server: LiveServer, audio: dict[str, Path]) -> Non
             seen.append(event)
             if event["progress"]["asr"]["state"] == "running":
                 break
-        cancelled = http.delete(f"/api/jobs/{job['id']}")
+        cancelled = http.post(f"/api/jobs/{job['id']}/cancel")
         assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
         seen += list(lines)
     assert seen[-1]["state"] == "cancelled" and seen[-1]["progress"]["asr"]["state"] == "cancelled"
@@ -246,7 +247,7 @@ def test_cancel_a_running_job(server: LiveServer, audio: dict[str, Path]) -> Non
     assert get(server, job["id"])["state"] == "cancelled"
     assert result(server, job["id"], "json").status_code == 409
     with server.client(CLIENT_KEY) as http:
-        assert http.delete(f"/api/jobs/{job['id']}").json()["state"] == "cancelled"  # idempotent
+        assert http.post(f"/api/jobs/{job['id']}/cancel").json()["state"] == "cancelled"  # idempotent
 
 
 def test_diarize_and_both_jobs(server: LiveServer, audio: dict[str, Path]) -> None:
