@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from app.config import Settings
-from app.models.base import BaseModelWrapper
+from app.models.roles import DiarizationWrapper
 from app.models.types import Diarization, DiarizeOptions, SpeakerTurn
 from app.services.jobs import RESTART_REASON
 from tests.audio_files import reference_signal, write_wav
@@ -43,13 +43,14 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return files
 
 
-class EnergyDiarizer(BaseModelWrapper):
+class EnergyDiarizer(DiarizationWrapper):
     """A stand-in for pyannote in these job-flow tests only (it is no diarization model): each stretch of
     sound between silences (in 0.5 s frames) is one turn, and the speakers alternate. It answers the same
     `diarize` call as the real wrapper."""
 
-    kind = "diarization"
-    replicas = 1
+    @property
+    def replicas(self) -> int:
+        return 1
 
     def __init__(self, folder: Path) -> None:
         super().__init__("pyannote", str(folder), folder, lambda: None)
@@ -369,13 +370,16 @@ def test_the_bound_on_queued_jobs_and_the_retention_of_old_ones(
         (files / job_id).mkdir(parents=True)
     stored = {
         "task": "transcribe", "duration": 9.0, "language": "en", "translated": False,
-        "transcript": {"text": "hello there", "words": [], "segments": [{"text": "hello there", "start": 0.0, "end": 2.0}]},
+        "transcript": {"text": "hello there", "words": [], "segments": [{"text": "hello there", "start": 0, "end": 2}]},
     }  # fmt: skip
     (files / "job_recent" / "result.json").write_text(json.dumps(stored))
     (files / "job_old" / "result.json").write_text(json.dumps(stored))
     unversioned_database(
         tmp_path / "data" / "jobs.sqlite3",
-        [old_row("job_old", "succeeded", time.time() - 40 * 86400), old_row("job_recent", "succeeded", time.time() - 3600)],
+        [
+            old_row("job_old", "succeeded", time.time() - 40 * 86400),
+            old_row("job_recent", "succeeded", time.time() - 3600),
+        ],
     )
     settings = job_settings(tmp_path, tiny_canary_nemo, jobs_concurrency=1, jobs_max_queued=2, jobs_retention_days=30)
     with live_server(settings) as live:

@@ -58,7 +58,9 @@ def old_row(job_id: str, state: str, finished_at: float | None, owner: str = "cl
 
 def test_an_unversioned_database_is_migrated_and_keeps_its_jobs(tmp_path: Path) -> None:
     path = tmp_path / "jobs.sqlite3"
-    unversioned_database(path, [old_row("job_done", "succeeded", time.time() - 80), old_row("job_wait", "queued", None)])
+    unversioned_database(
+        path, [old_row("job_done", "succeeded", time.time() - 80), old_row("job_wait", "queued", None)]
+    )
     store = JobStore(path)
     try:
         done = store.get("job_done")

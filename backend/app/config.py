@@ -17,11 +17,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.slots import SLOTS
+
 GPU_DEFAULT_LLM = "Qwen/Qwen3-VL-30B-A3B-Instruct"
 CPU_DEFAULT_LLM = "Qwen/Qwen3-0.6B"
-MODEL_SLOTS = ("qwen", "canary", "pyannote", "langid")
-DEFAULT_SLOTS = ("qwen", "canary", "pyannote")
-"""`langid` (spoken-language identification) is optional: served only when ENABLED_MODELS names it."""
+MODEL_SLOTS = tuple(spec.key for spec in SLOTS)
+"""The slot names ENABLED_MODELS accepts: the keys of `app.slots.SLOTS`."""
+DEFAULT_SLOTS = tuple(spec.key for spec in SLOTS if spec.enabled_by_default)
+"""The default ENABLED_MODELS: every slot but the optional ones (`langid`, spoken-language identification)."""
 
 
 class SettingsError(ValueError):

@@ -30,12 +30,10 @@ from app.infra.log_format import configure_logging
 from app.infra.rate_limit import RateLimiter
 from app.infra.request_records import RecordSink
 from app.infra.token_store import TokenStore
-from app.services.asr_service import TranscriptionService
-from app.services.diarization_service import DiarizationService
 from app.services.jobs import JobService
-from app.services.languages import LanguageService
 from app.services.metrics import GatewayMetrics, ServiceStateCollector
-from app.services.model_registry import ModelRegistry, WrapperFactory
+from app.services.model_registry import ModelRegistry
+from app.services.slot_bindings import WrapperFactory, build_services
 from app.services.speech import SpeechPipeline
 from app.services.usage import UsageService
 
@@ -106,9 +104,7 @@ def create_app(
             authenticator=authenticator,
             rate_limiter=rate_limiter,
             decoding=AudioDecoding(settings),
-            transcription=TranscriptionService(settings),
-            languages=LanguageService(settings, registry),
-            diarization=DiarizationService(settings),
+            services=build_services(settings, registry),
             logs=logs,
             records=records,
             usage=usage_service,
@@ -140,10 +136,9 @@ def create_app(
             await usage_service.stop()  # after the jobs: their runs' records are written
             records.observers.remove(usage_service.record)
             records.observers.remove(gateway_metrics.observe)
-            await app.state.gateway.transcription.stop()
-            await app.state.gateway.languages.stop()
+            for service in app.state.gateway.services.values():
+                await service.stop()
             app.state.gateway.json_parsers.stop()
-            await app.state.gateway.diarization.stop()
             await registry.shutdown()
             monitor.stop()
             logs.detach()

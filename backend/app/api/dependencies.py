@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
@@ -25,8 +25,11 @@ from app.services.jobs import JobService
 from app.services.languages import LanguageService
 from app.services.metrics import GatewayMetrics
 from app.services.model_registry import ModelRegistry
+from app.services.slot_bindings import SlotService
 from app.services.speech import SpeechPipeline
 from app.services.usage import UsageService
+
+S = TypeVar("S")
 
 
 @dataclass
@@ -38,9 +41,9 @@ class AppState:
     authenticator: Authenticator
     rate_limiter: RateLimiter
     decoding: AudioDecoding
-    transcription: TranscriptionService
-    languages: LanguageService
-    diarization: DiarizationService
+    services: dict[str, SlotService]
+    """The services of the slots' roles, by `state_field` of `app.slots.SLOTS` (built by
+    `slot_bindings.build_services`; the lifespan stops them)."""
     logs: LogBuffer
     records: RecordSink
     usage: UsageService
@@ -52,6 +55,25 @@ class AppState:
     """Built from the rest of the state once it exists (`JobService(settings, registry, speech, records)`)."""
     metrics: GatewayMetrics = field(init=False)
     """Built from the rest of the state, jobs included (`metrics_for(state)`)."""
+
+    def service(self, name: str, cls: type[S]) -> S:
+        """The role service `name` (a `state_field` of the slot table), typed as `cls`."""
+        found = self.services[name]
+        if not isinstance(found, cls):
+            raise TypeError(f"service '{name}' is a {type(found).__name__}, not a {cls.__name__}")
+        return found
+
+    @property
+    def transcription(self) -> TranscriptionService:
+        return self.service("transcription", TranscriptionService)
+
+    @property
+    def languages(self) -> LanguageService:
+        return self.service("languages", LanguageService)
+
+    @property
+    def diarization(self) -> DiarizationService:
+        return self.service("diarization", DiarizationService)
 
 
 async def get_state(request: Request) -> AppState:

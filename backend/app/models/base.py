@@ -14,12 +14,14 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from app.errors import ConflictError, InvalidRequestError, ModelUnavailableError
 from app.infra import gpu_monitor
+from app.infra.cuda_init import cuda_initialisation
 from app.infra.hub_download import hub_cache_dir_name
 from app.models.remedies import remedy_for
+from app.slots import Role
 
 logger = logging.getLogger("app.models")
 
@@ -112,7 +114,8 @@ def allocator_reserved_mib(devices: list[str]) -> dict[str, int]:
 class BaseModelWrapper(ABC):
     """One model slot. Subclasses implement `_load` / `_unload` and the family's inference calls."""
 
-    kind: str = "model"
+    role: ClassVar[Role]
+    """Set by the role's contract (`app.models.roles`): `LLMWrapper`, `ASRWrapper`, ..."""
     listed: bool = True
     """Shown by `/v1/models`: a model clients name on some route."""
     one_gpu: str | None = None
@@ -140,6 +143,8 @@ class BaseModelWrapper(ABC):
         self.allow_patterns = allow_patterns
         self._token_provider = token_provider
         self._lifecycle_lock = asyncio.Lock()
+        self._load_task: asyncio.Task[None] | None = None
+        """The running (or last) load; `ensure_loaded` joins it, never starting a second one."""
         self._in_use = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -190,6 +195,11 @@ class BaseModelWrapper(ABC):
         self.runtime.updated_at = time.time()
 
     @property
+    def kind(self) -> Role:
+        """The role, as the status shows it (`kind`)."""
+        return self.role
+
+    @property
     def state(self) -> ModelState:
         return self.runtime.state
 
@@ -229,7 +239,7 @@ class BaseModelWrapper(ABC):
             "previous_load_s": self._previous_load_s,
         }
 
-    def _fail(self, message: str, during: Literal["download", "load"], exc: BaseException | str) -> None:
+    def _fail(self, message: str, during: Literal["download", "load", "unload"], exc: BaseException | str) -> None:
         """Move to `error`; the cause and what to do about it stay in `last_error` after the slot recovers."""
         error = exc if isinstance(exc, str) else describe_error(exc)
         self.last_error = {
@@ -278,6 +288,13 @@ class BaseModelWrapper(ABC):
         self._download = DownloadProgress()
         try:
             path = await hub_download(self, self._token_provider())
+        except asyncio.CancelledError:
+            # Nothing is loaded by a download: back to what the cache holds (or the state it left).
+            has_files = await self.refresh_artifacts()
+            if previous not in (ModelState.LOADED, ModelState.LOADING):
+                state = ModelState.DOWNLOADED if has_files else ModelState.ABSENT
+                self.update_runtime(state=state, progress=0.0, message="download cancelled")
+            raise
         except Exception as exc:
             logger.warning("downloading %s failed: %s", self.key, describe_error(exc))
             await self.refresh_artifacts()
@@ -312,7 +329,42 @@ class BaseModelWrapper(ABC):
         return await self._download_locked()
 
     # --- loading --------------------------------------------------------------------------------
+    @property
+    def load_task(self) -> asyncio.Task[None] | None:
+        """The load under way, if any."""
+        task = self._load_task
+        return task if task is not None and not task.done() else None
+
+    def start_loading(self, device_ids: list[int] | None = None) -> asyncio.Task[None]:
+        """The wrapper's load task: the one under way (whatever devices it was asked for), or a new one.
+        A wrong device list is refused here, before any task starts (a 400)."""
+        running = self.load_task
+        if running is not None:
+            return running
+        self.select_devices(device_ids)
+        task = asyncio.create_task(self._load_locked(device_ids), name=f"load:{self.key}")
+        task.add_done_callback(_retrieve)
+        self._load_task = task
+        return task
+
     async def ensure_loaded(self, device_ids: list[int] | None = None) -> None:
+        """Load, or join the load under way, and wait for it. Cancelling the caller leaves the load running
+        (others may wait on it); `cancel_load()` stops it."""
+        if self.state == ModelState.LOADED and self.load_task is None:
+            return
+        await asyncio.shield(self.start_loading(device_ids))
+
+    async def cancel_load(self) -> None:
+        """Cancel the load under way and wait until the slot has settled (see `_load_locked`)."""
+        task = self.load_task
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
+
+    async def _load_locked(self, device_ids: list[int] | None) -> None:
+        """The load task. It ends in `loaded`; or in `error` with the reason (an exception, or a cancelled
+        load whose partial model could not be dropped); or, cancelled, back to `downloaded` (`absent`
+        without files) after `_unload()` dropped whatever the load had built."""
         async with self._lifecycle_lock:
             if self.state == ModelState.LOADED:
                 return
@@ -325,9 +377,15 @@ class BaseModelWrapper(ABC):
             self._load_started = (time.time(), time.monotonic())
             self.memory_leak_suspected = False
             try:
-                before = self.gpu_memory_reading(devices)
-                server = await self._load(path, devices)
-                after = self.gpu_memory_reading(devices)
+                async with cuda_initialisation(devices, on_wait=self._waiting_for_cuda):
+                    self.update_runtime(message=f"loading on {', '.join(devices)}")
+                    before = self.gpu_memory_reading(devices)
+                    server = await self._load(path, devices)
+                    after = self.gpu_memory_reading(devices)
+            except asyncio.CancelledError:
+                logger.warning("loading %s was cancelled", self.key)
+                await self._abandon_load()
+                raise
             except Exception as exc:
                 logger.exception("loading %s failed", self.key)
                 await self._release_memory()
@@ -342,6 +400,23 @@ class BaseModelWrapper(ABC):
             server["gpu_memory_held_mib"] = {d: max(0, after[d] - before.get(d, 0)) for d in after}
             self.update_runtime(state=ModelState.LOADED, progress=1.0, message="ready", server=server, devices=devices)
             logger.info("%s loaded on %s in %.2fs", self.key, devices, server["load_seconds"])
+
+    def _waiting_for_cuda(self) -> None:
+        self.update_runtime(message="waiting for another slot to finish initialising CUDA")
+
+    async def _abandon_load(self) -> None:
+        """After a cancelled load: drop what it built. A blocking step already running on a thread runs to its
+        end (threads cannot be stopped); what it builds after this point is dropped by the next unload or load."""
+        try:
+            await self._unload()
+            await self._release_memory()
+        except Exception as exc:
+            logger.exception("dropping the cancelled load of %s failed", self.key)
+            self._fail("load cancelled; dropping its partial model failed", "load", exc)
+            return
+        has_files = self.local_path is not None or await self.refresh_artifacts()
+        state = ModelState.DOWNLOADED if has_files else ModelState.ABSENT
+        self.update_runtime(state=state, progress=0.0, message="load cancelled", devices=[])
 
     def select_devices(self, device_ids: list[int] | None) -> list[str]:
         """Validate the requested GPU ids; no ids means the wrapper's default (CPU without CUDA)."""
@@ -437,16 +512,26 @@ class BaseModelWrapper(ABC):
                 return
             self.check_can_unload(wait)
             self.update_runtime(state=ModelState.UNLOADING, message=f"draining {self._in_use} request(s)")
-            await self._idle.wait()
+            try:
+                await self._idle.wait()
+            except asyncio.CancelledError:  # nothing was dropped yet: still loaded
+                self.update_runtime(state=ModelState.LOADED, message="ready (unload cancelled)")
+                raise
             devices = self.runtime.devices
             held = self.runtime.server.get("gpu_memory_held_mib", {})
             before = gpu_monitor.memory_used_mib(devices)
             holding = self.gpu_memory_reading(devices)
             self.update_runtime(message="stopping")
             try:
-                await self._unload()
-            finally:
-                await self._release_memory()
+                try:
+                    await self._unload()
+                finally:
+                    await self._release_memory()
+            except (Exception, asyncio.CancelledError) as exc:
+                # Part of the model may be gone: the slot is unusable until loaded again (a load starts afresh).
+                logger.exception("unloading %s failed", self.key)
+                self._fail("unload failed" if isinstance(exc, Exception) else "unload cancelled", "unload", exc)
+                raise
             after = gpu_monitor.memory_used_mib(devices)
             remaining = self.gpu_memory_reading(devices)
             given_back = {d: max(0, holding[d] - remaining.get(d, 0)) for d in holding}
@@ -477,6 +562,12 @@ class BaseModelWrapper(ABC):
                 torch.cuda.empty_cache()
 
         await asyncio.to_thread(release)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Mark a load's outcome as seen: its waiters (if any) report it, the slot's status keeps it."""
+    if not task.cancelled():
+        task.exception()
 
 
 def describe_error(exc: BaseException) -> str:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.errors import InvalidRequestError
-from app.models.base import BaseModelWrapper, describe_error
+from app.models.base import describe_error
+from app.models.roles import ASRWrapper
 from app.models.types import TimedText, TranscribeOptions, Transcript
 
 if TYPE_CHECKING:
@@ -51,8 +52,7 @@ def find_nemo_file(path: Path) -> Path:
     raise FileNotFoundError(f"no .nemo file in {path} (it holds {listing or 'nothing'})")
 
 
-class CanaryASRModel(BaseModelWrapper):
-    kind = "asr"
+class CanaryASRModel(ASRWrapper):
     one_gpu = "an ASR model"
     settings_prefix = "CANARY"
     device_setting = "CANARY_GPU_DEVICE_ID"

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
-from app.models.base import BaseModelWrapper, describe_error
+from app.models.base import describe_error
 from app.models.canary import NEMO_ALLOW_PATTERNS, find_nemo_file
+from app.models.roles import LanguageIdWrapper
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,8 +32,7 @@ def language_code(label: str) -> str:
     return label.replace("_", "-").split("-")[0].lower()
 
 
-class LanguageIdModel(BaseModelWrapper):
-    kind = "langid"
+class LanguageIdModel(LanguageIdWrapper):
     one_gpu = "a language identification model"
     settings_prefix = "LANGID"
     device_setting = "CANARY_GPU_DEVICE_ID"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.errors import InvalidRequestError, ModelUnavailableError
-from app.models.base import BaseModelWrapper
+from app.models.roles import DiarizationWrapper
 from app.models.types import Diarization, DiarizeOptions, SpeakerTurn
 
 if TYPE_CHECKING:
@@ -119,8 +119,7 @@ def _model_summary(model: Any, reference: Any) -> dict[str, Any]:
     }
 
 
-class PyannoteDiarizationModel(BaseModelWrapper):
-    kind = "diarization"
+class PyannoteDiarizationModel(DiarizationWrapper):
     one_gpu = "a diarization pipeline (DIARIZATION_REPLICAS copies of it)"
     settings_prefix = "PYANNOTE"
     device_setting = "PYANNOTE_GPU_DEVICE_ID"

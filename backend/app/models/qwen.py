@@ -14,8 +14,8 @@ from app.config import CPU_DEFAULT_LLM, GPU_DEFAULT_LLM, Settings
 from app.engines.base import LLMEngine
 from app.errors import InvalidRequestError
 from app.infra import gpu_monitor
-from app.models.base import BaseModelWrapper
 from app.models.prompts import PromptBuilder
+from app.models.roles import LLMWrapper
 
 # Weights, configs and tokenizer files; skips the original PyTorch/GGUF copies some repos carry.
 LLM_ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.tiktoken", "*.txt", "*.jinja", "*.py"]
@@ -25,8 +25,7 @@ def vllm_installed() -> bool:
     return importlib.util.find_spec("vllm") is not None
 
 
-class QwenModel(BaseModelWrapper):
-    kind = "llm"
+class QwenModel(LLMWrapper):
     settings_prefix = "QWEN"
     device_setting = "QWEN_GPU_DEVICE_IDS"
 

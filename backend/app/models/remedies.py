@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from app.slots import Role
+
 if TYPE_CHECKING:
     from app.models.base import BaseModelWrapper
 
@@ -56,7 +58,7 @@ def remedy_for(wrapper: BaseModelWrapper, error: str, exc: BaseException | None)
             "room, or load on more GPUs."
         )
     if "OutOfMemoryError" in names or "out of memory" in text:
-        if wrapper.kind == "llm":
+        if wrapper.role == Role.LLM:
             return (
                 "The GPU ran out of memory: lower QWEN_GPU_MEMORY_UTILIZATION or QWEN_MAX_MODEL_LEN, unload another "
                 "model, or load on other GPUs."

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.infra.audio_io import DecodedAudio
-from app.models.base import BaseModelWrapper
+from app.models.roles import ASRWrapper
 from app.models.types import TranscribeOptions, Transcript
 from app.services.asr_batching import Announcement, DynamicBatcher
 from app.services.audio_chunking import transcribe_in_pieces
+
+if TYPE_CHECKING:
+    from app.services.model_registry import ModelRegistry
 
 
 class TranscriptionService:
@@ -17,12 +20,17 @@ class TranscriptionService:
         self.settings = settings
         self._batchers: dict[str, DynamicBatcher[Any, TranscribeOptions, Transcript]] = {}
 
-    def batcher(self, wrapper: BaseModelWrapper) -> DynamicBatcher[Any, TranscribeOptions, Transcript]:
+    @classmethod
+    def for_gateway(cls, settings: Settings, registry: ModelRegistry) -> TranscriptionService:
+        """The service of the ASR slots (`app.slots.SLOTS`)."""
+        return cls(settings)
+
+    def batcher(self, wrapper: ASRWrapper) -> DynamicBatcher[Any, TranscribeOptions, Transcript]:
         if wrapper.key not in self._batchers:
             settings = self.settings
             self._batchers[wrapper.key] = DynamicBatcher(
                 wrapper.key,
-                wrapper.transcribe_batch,  # type: ignore[attr-defined]
+                wrapper.transcribe_batch,
                 batch_size=settings.asr_batch_size,
                 max_wait_s=settings.asr_batch_wait_ms / 1000,
                 queue_size=settings.asr_queue_size,
@@ -30,14 +38,14 @@ class TranscriptionService:
             )
         return self._batchers[wrapper.key]
 
-    def announce(self, wrapper: BaseModelWrapper, options: TranscribeOptions | None) -> Announcement[TranscribeOptions]:
+    def announce(self, wrapper: ASRWrapper, options: TranscribeOptions | None) -> Announcement[TranscribeOptions]:
         """A request for `wrapper` on its way (its upload is being decoded): batches with its options wait
         for it a little (`ASR_BATCH_DECODE_WAIT_MS`). `options=None` when its language is not known yet."""
         return self.batcher(wrapper).announce(options)
 
     async def transcribe(
         self,
-        wrapper: BaseModelWrapper,
+        wrapper: ASRWrapper,
         audio: DecodedAudio,
         options: TranscribeOptions,
         announcement: Announcement[TranscribeOptions] | None = None,

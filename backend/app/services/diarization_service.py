@@ -24,7 +24,8 @@ from app.infra.audio_io import DecodedAudio
 from app.models.types import Diarization, DiarizeOptions
 
 if TYPE_CHECKING:
-    from app.models.pyannote_model import PyannoteDiarizationModel
+    from app.models.roles import DiarizationWrapper
+    from app.services.model_registry import ModelRegistry
 
 logger = logging.getLogger("app.diarization")
 
@@ -43,7 +44,7 @@ class _Job:
 class _ModelQueue:
     """The waiting files of one model and the workers that feed its pipeline copies."""
 
-    def __init__(self, wrapper: PyannoteDiarizationModel, replicas: int, queue_size: int) -> None:
+    def __init__(self, wrapper: DiarizationWrapper, replicas: int, queue_size: int) -> None:
         self.wrapper = wrapper
         self.replicas = replicas
         self.queue_size = queue_size
@@ -147,7 +148,12 @@ class DiarizationService:
         self.settings = settings
         self._queues: dict[str, _ModelQueue] = {}
 
-    def _queue(self, wrapper: PyannoteDiarizationModel) -> _ModelQueue:
+    @classmethod
+    def for_gateway(cls, settings: Settings, registry: ModelRegistry) -> DiarizationService:
+        """The service of the diarization slots (`app.slots.SLOTS`)."""
+        return cls(settings)
+
+    def _queue(self, wrapper: DiarizationWrapper) -> _ModelQueue:
         if wrapper.key not in self._queues:
             settings = self.settings
             self._queues[wrapper.key] = _ModelQueue(
@@ -155,9 +161,7 @@ class DiarizationService:
             )
         return self._queues[wrapper.key]
 
-    async def diarize(
-        self, wrapper: PyannoteDiarizationModel, audio: DecodedAudio, options: DiarizeOptions
-    ) -> Diarization:
+    async def diarize(self, wrapper: DiarizationWrapper, audio: DecodedAudio, options: DiarizeOptions) -> Diarization:
         """Wait for a free pipeline copy, then diarize `audio` on it (429 when the model's queue is full)."""
         return await self._queue(wrapper).submit(audio, options)
 

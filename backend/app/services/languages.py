@@ -22,6 +22,7 @@ from app.errors import InvalidRequestError, ModelNotFoundError
 from app.infra.audio_io import DecodedAudio
 from app.models.base import BaseModelWrapper
 from app.services.asr_batching import DynamicBatcher
+from app.slots import Role
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,6 +73,11 @@ class LanguageService:
         self.registry = registry
         self._batchers: dict[str, DynamicBatcher[np.ndarray, None, str]] = {}
 
+    @classmethod
+    def for_gateway(cls, settings: Settings, registry: ModelRegistry) -> LanguageService:
+        """The service of the language identification slots (`app.slots.SLOTS`)."""
+        return cls(settings, registry)
+
     def identifier(self, asr: BaseModelWrapper) -> BaseModelWrapper | None:
         """What detects the spoken language for the loaded ASR model `asr`: the model itself when it can,
         else the `langid` slot when served; None when nothing can, or when `asr` takes no language."""
@@ -80,7 +86,7 @@ class LanguageService:
         if isinstance(asr, LanguageIdentifier):
             return asr
         try:
-            return self.registry.resolve(LANGID_MODEL, "langid")
+            return self.registry.resolve(LANGID_MODEL, Role.LANGUAGE_IDENTIFICATION)
         except ModelNotFoundError:
             return None
 

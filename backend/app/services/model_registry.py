@@ -5,38 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Literal, overload
 
 from app.config import Settings
 from app.errors import GatewayError, ModelNotFoundError, ModelUnavailableError, NotFoundError
 from app.infra.request_records import current_record
 from app.models.base import BaseModelWrapper, ModelState
+from app.models.roles import ROLE_CONTRACTS, ASRWrapper, DiarizationWrapper, LanguageIdWrapper, LLMWrapper
+from app.services.slot_bindings import WrapperFactory, default_factories
+from app.slots import ROLE_DESCRIPTIONS, Role
 
 logger = logging.getLogger("app.registry")
 
-KIND_DESCRIPTIONS = {
-    "llm": "a language model, served by /v1/chat/completions and /v1/completions",
-    "asr": "a speech-to-text model, served by /v1/audio/transcriptions, /v1/audio/translations and "
-    "/api/audio/transcribe",
-    "diarization": "a speaker diarization model, served by /api/diarization/process and diarize=true",
-    "langid": "a spoken-language identification model, which the speech routes use when a request gives no language",
-}
-WrapperFactory = Callable[[Settings, Callable[[], str | None]], BaseModelWrapper]
+__all__ = ["ModelRegistry", "WrapperFactory", "default_factories"]
 
 
-def default_factories() -> dict[str, WrapperFactory]:
-    from app.models.canary import CanaryASRModel
-    from app.models.langid import LanguageIdModel
-    from app.models.pyannote_model import PyannoteDiarizationModel
-    from app.models.qwen import QwenModel
-
-    return {
-        "qwen": lambda settings, token: QwenModel(settings, token),
-        "canary": lambda settings, token: CanaryASRModel(settings, token),
-        "pyannote": lambda settings, token: PyannoteDiarizationModel(settings, token),
-        "langid": lambda settings, token: LanguageIdModel(settings, token),
-    }
+_PENDING = (ModelState.ABSENT, ModelState.DOWNLOADED, ModelState.DOWNLOADING, ModelState.LOADING)
+"""States a lazy load starts from, or waits on."""
 
 
 class ModelRegistry:
@@ -57,6 +43,9 @@ class ModelRegistry:
                     self.register(factory(self.settings, self._token_provider))
 
     def register(self, wrapper: BaseModelWrapper) -> None:
+        contract = ROLE_CONTRACTS[wrapper.role]
+        if not isinstance(wrapper, contract):
+            raise TypeError(f"slot '{wrapper.key}' has role {wrapper.role} but is no {contract.__name__}")
         self._wrappers[wrapper.key] = wrapper
 
     def wrappers(self) -> list[BaseModelWrapper]:
@@ -74,13 +63,24 @@ class ModelRegistry:
         """The model a client names by served name, alias or slot key, whatever its kind."""
         return next((w for w in self._wrappers.values() if name in w.served_names), None)
 
-    def resolve(self, name: str, kind: str) -> BaseModelWrapper:
-        """The `kind` model a client names; a model of another kind is refused with the routes that serve it."""
+    @overload
+    def resolve(self, name: str, role: Literal[Role.LLM]) -> LLMWrapper: ...
+    @overload
+    def resolve(self, name: str, role: Literal[Role.ASR]) -> ASRWrapper: ...
+    @overload
+    def resolve(self, name: str, role: Literal[Role.LANGUAGE_IDENTIFICATION]) -> LanguageIdWrapper: ...
+    @overload
+    def resolve(self, name: str, role: Literal[Role.DIARIZATION]) -> DiarizationWrapper: ...
+    @overload
+    def resolve(self, name: str, role: Role) -> BaseModelWrapper: ...
+    def resolve(self, name: str, role: Role) -> BaseModelWrapper:
+        """The `role` model a client names, typed as that role's contract; a model of another role is refused
+        with the routes that serve it."""
         wrapper = self.find(name)
         if wrapper is None:
             raise ModelNotFoundError(f"The model '{name}' does not exist", param="model")
-        if wrapper.kind != kind:
-            described = KIND_DESCRIPTIONS.get(wrapper.kind, f"a model of kind '{wrapper.kind}'")
+        if wrapper.role != role:
+            described = ROLE_DESCRIPTIONS.get(wrapper.role, f"a model of kind '{wrapper.role}'")
             raise ModelNotFoundError(
                 f"The model '{name}' is {described}; it cannot be used here", param="model", code="wrong_model_kind"
             )
@@ -97,7 +97,10 @@ class ModelRegistry:
         await self.get(key).unload(wait)
 
     def _background(self, name: str, work: Any) -> asyncio.Task[Any]:
-        task = asyncio.create_task(work, name=name)
+        return self._watch(name, asyncio.create_task(work, name=name))
+
+    def _watch(self, name: str, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
+        """Log the task's failure, and cancel it at shutdown."""
         self._tasks.add(task)
 
         def finished(done: asyncio.Task[Any]) -> None:
@@ -115,9 +118,10 @@ class ModelRegistry:
         return wrapper
 
     def start_load(self, key: str, device_ids: list[int] | None) -> BaseModelWrapper:
+        """Start (or join) the slot's load; a wrong device list is a 400 now, not an error later."""
         wrapper = self.get(key)
-        wrapper.select_devices(device_ids)  # a wrong device list is a 400 now, not an error later
-        self._background(f"load:{key}", wrapper.ensure_loaded(device_ids))
+        if wrapper.state != ModelState.LOADED:
+            self._watch(f"load:{key}", wrapper.start_loading(device_ids))
         return wrapper
 
     def start_unload(self, key: str, wait: bool) -> BaseModelWrapper:
@@ -133,10 +137,27 @@ class ModelRegistry:
             except GatewayError as exc:
                 logger.error("preloading %s failed: %s", wrapper.key, exc.message)
 
+    @overload
+    def acquire(self, name: str, role: Literal[Role.LLM]) -> AbstractAsyncContextManager[LLMWrapper]: ...
+    @overload
+    def acquire(self, name: str, role: Literal[Role.ASR]) -> AbstractAsyncContextManager[ASRWrapper]: ...
+    @overload
+    def acquire(
+        self, name: str, role: Literal[Role.LANGUAGE_IDENTIFICATION]
+    ) -> AbstractAsyncContextManager[LanguageIdWrapper]: ...
+    @overload
+    def acquire(
+        self, name: str, role: Literal[Role.DIARIZATION]
+    ) -> AbstractAsyncContextManager[DiarizationWrapper]: ...
+    @overload
+    def acquire(self, name: str, role: Role) -> AbstractAsyncContextManager[BaseModelWrapper]: ...
+    def acquire(self, name: str, role: Role) -> AbstractAsyncContextManager[BaseModelWrapper]:
+        """Hold the named model for one request, lazily loading it when the settings allow; typed as the
+        contract of `role` (`registry.acquire(name, Role.ASR)` gives an `ASRWrapper`)."""
+        return self._acquire(self.resolve(name, role))
+
     @asynccontextmanager
-    async def acquire(self, name: str, kind: str) -> AsyncIterator[BaseModelWrapper]:
-        """Hold the named model for one request, lazily loading it when the settings allow."""
-        wrapper = self.resolve(name, kind)
+    async def _acquire(self, wrapper: BaseModelWrapper) -> AsyncIterator[BaseModelWrapper]:
         record = current_record()
         if record is not None:
             record.reached(wrapper.served_names[0])
@@ -146,25 +167,60 @@ class ModelRegistry:
             yield wrapper
 
     async def _wait_for_lazy_load(self, wrapper: BaseModelWrapper) -> None:
-        """Start (or join) a load and wait for it up to LAZY_LOAD_WAIT_S; 503 with Retry-After after that."""
-        pending = (ModelState.ABSENT, ModelState.DOWNLOADED, ModelState.DOWNLOADING, ModelState.LOADING)
-        if wrapper.state not in pending:
+        """Start (or join) the wrapper's load and wait for it up to LAZY_LOAD_WAIT_S; 503 `model_loading`
+        with Retry-After after that (the load goes on). A failed load leaves the slot in `error` (503 `model_error`
+        from `use()`); a wrong default device is the load's own 400."""
+        if wrapper.state not in _PENDING:
             return
-        load = None
-        if wrapper.state in (ModelState.ABSENT, ModelState.DOWNLOADED):
-            load = self._background(f"lazy-load:{wrapper.key}", wrapper.ensure_loaded())
-        deadline = asyncio.get_running_loop().time() + self.settings.lazy_load_wait_s
-        while wrapper.state in pending:
-            if load is not None and load.done() and not load.cancelled() and load.exception() is not None:
-                raise load.exception()  # type: ignore[misc]  # e.g. a default GPU that does not exist
-            if asyncio.get_running_loop().time() >= deadline:
-                raise ModelUnavailableError(
-                    f"model '{wrapper.key}' is loading ({wrapper.state.value}, {wrapper.runtime.progress:.0%}); "
-                    "retry shortly",
-                    code="model_loading",
-                    retry_after_s=5,
-                )
-            await asyncio.sleep(0.05)
+        load = wrapper.start_loading()
+        try:
+            await asyncio.wait_for(asyncio.shield(load), self.settings.lazy_load_wait_s)
+        except ModelUnavailableError:
+            return  # the load failed: the slot is in `error`, and `use()` answers with its 503 `model_error`
+        except TimeoutError:
+            raise ModelUnavailableError(
+                f"model '{wrapper.key}' is loading ({wrapper.state.value}, {wrapper.runtime.progress:.0%}); "
+                "retry shortly",
+                code="model_loading",
+                retry_after_s=5,
+            ) from None
+        except asyncio.CancelledError:
+            me = asyncio.current_task()
+            if load.cancelled() and me is not None and me.cancelling() == 0:  # the load was cancelled, not us
+                raise wrapper.unavailable_error() from None
+            raise
+
+    @overload
+    async def loaded(self, name: str, role: Literal[Role.LLM]) -> LLMWrapper: ...
+    @overload
+    async def loaded(self, name: str, role: Literal[Role.ASR]) -> ASRWrapper: ...
+    @overload
+    async def loaded(self, name: str, role: Literal[Role.LANGUAGE_IDENTIFICATION]) -> LanguageIdWrapper: ...
+    @overload
+    async def loaded(self, name: str, role: Literal[Role.DIARIZATION]) -> DiarizationWrapper: ...
+    @overload
+    async def loaded(self, name: str, role: Role) -> BaseModelWrapper: ...
+    async def loaded(self, name: str, role: Role) -> BaseModelWrapper:
+        """The named model once loaded, for work no client waits on (jobs): the load is started (or joined)
+        whatever LAZY_LOAD_MODELS says and awaited however long it takes. A model whose load fails, or that
+        is being unloaded, raises its 503 (`unavailable_error()`); a wrong device setting its 400."""
+        wrapper = self.resolve(name, role)
+        record = current_record()
+        if record is not None:
+            record.reached(wrapper.served_names[0])
+        while wrapper.state != ModelState.LOADED:
+            if wrapper.state in (ModelState.ERROR, ModelState.UNLOADING):
+                raise wrapper.unavailable_error()
+            load = wrapper.start_loading()
+            try:
+                await asyncio.shield(load)
+            except ModelUnavailableError:
+                raise wrapper.unavailable_error() from None
+            except asyncio.CancelledError:
+                if not load.cancelled():
+                    raise  # this caller was cancelled
+                # the load was cancelled (an admin, a shutdown): the loop looks at the state again
+        return wrapper
 
     # --- reporting --------------------------------------------------------------------------------
     def status(self) -> list[dict[str, Any]]:
@@ -200,6 +256,8 @@ class ModelRegistry:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for wrapper in self._wrappers.values():
+            await wrapper.cancel_load()  # lazy loads and preloads: each settles its slot's state
         for wrapper in self._wrappers.values():
             try:
                 await asyncio.wait_for(wrapper.unload(wait=True), timeout=self.shutdown_drain_s)

@@ -29,8 +29,9 @@ from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
 from app.errors import GatewayError, InvalidRequestError, error_body
 from app.infra.request_records import RequestRecord, current_record, note_error
 from app.infra.tasks import until_disconnected
-from app.models.qwen import QwenModel
+from app.models.roles import LLMWrapper
 from app.services.model_registry import ModelRegistry
+from app.slots import Role
 
 logger = logging.getLogger("app.openai")
 Kind = Literal["chat", "completion"]
@@ -123,7 +124,7 @@ def _choice_requests(
 
 
 async def prepare_chat(
-    body: ChatCompletionRequest, model: QwenModel, settings: Settings, body_bytes: int | None
+    body: ChatCompletionRequest, model: LLMWrapper, settings: Settings, body_bytes: int | None
 ) -> PreparedGeneration:
     """Validate, template and tokenize a chat request; `body_bytes` (the body's size, when known) lets a
     small request be templated without a hop to a prompt thread."""
@@ -154,7 +155,7 @@ async def prepare_chat(
 
 
 async def prepare_completion(
-    body: CompletionRequest, model: QwenModel, settings: Settings, body_bytes: int | None
+    body: CompletionRequest, model: LLMWrapper, settings: Settings, body_bytes: int | None
 ) -> PreparedGeneration:
     _check_supported(body, settings)
     try:
@@ -356,8 +357,7 @@ async def respond(
     """Hold the model for the whole request (a stream included) and answer it."""
     stack = AsyncExitStack()
     try:
-        model = await stack.enter_async_context(registry.acquire(body.model, "llm"))
-        assert isinstance(model, QwenModel)
+        model = await stack.enter_async_context(registry.acquire(body.model, Role.LLM))
         body_bytes = len(await request.body())  # already read (and cached) by the route's JsonBody
         if isinstance(body, ChatCompletionRequest):
             prepared = await prepare_chat(body, model, settings, body_bytes)

@@ -13,13 +13,15 @@ from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from app.config import Settings
 from app.errors import InvalidRequestError
 from app.infra.audio_io import AudioDecoding, DecodedAudio
 from app.infra.request_records import current_record
 from app.infra.tasks import together
+from app.models.base import BaseModelWrapper
+from app.models.roles import ASRWrapper, DiarizationWrapper
 from app.models.types import Diarization, DiarizeOptions, SpeakerTurn, TimedText, TranscribeOptions, Transcript
 from app.services.asr_service import TranscriptionService
 from app.services.diarization_service import DiarizationService
@@ -27,10 +29,7 @@ from app.services.languages import LanguageService, SpokenLanguage, check_langua
 from app.services.model_registry import ModelRegistry
 from app.services.speakers import SpeakerSegment, assign_speakers
 from app.services.transcripts import TranscribeRequest
-
-if TYPE_CHECKING:
-    from app.models.base import BaseModelWrapper
-    from app.models.pyannote_model import PyannoteDiarizationModel
+from app.slots import Role
 
 DIARIZATION_MODEL = "pyannote"
 """The slot every diarization runs on (the diarization routes, `diarize=true`, jobs)."""
@@ -167,12 +166,12 @@ class SpeechPipeline:
         """The audio of `source`, counted against the request's (or job run's) record."""
         return await self.decoding.decode(source, wait_unbounded=wait_unbounded)
 
-    def check_languages(self, asr: BaseModelWrapper, asked: TranscribeRequest) -> None:
+    def check_languages(self, asr: ASRWrapper, asked: TranscribeRequest) -> None:
         """The languages a request gives, against the loaded model's list."""
         check_language(asked.language, "language", asr.runtime.server)
         check_language(asked.target_language, "target_language", asr.runtime.server)
 
-    def known_language(self, asr: BaseModelWrapper, given: str | None) -> SpokenLanguage | BaseModelWrapper | None:
+    def known_language(self, asr: ASRWrapper, given: str | None) -> SpokenLanguage | BaseModelWrapper:
         """The spoken language when it is known before decoding (given, or the default), else the model
         that will identify it."""
         if given is not None:
@@ -180,8 +179,8 @@ class SpeechPipeline:
         identifier = self.languages.identifier(asr)
         return self.languages.default(asr) if identifier is None else identifier
 
-    async def diarize(self, diarizer: BaseModelWrapper, audio: DecodedAudio, options: DiarizeOptions) -> Diarization:
-        return await self.diarization_service.diarize(cast("PyannoteDiarizationModel", diarizer), audio, options)
+    async def diarize(self, diarizer: DiarizationWrapper, audio: DecodedAudio, options: DiarizeOptions) -> Diarization:
+        return await self.diarization_service.diarize(diarizer, audio, options)
 
     # --- a whole request ------------------------------------------------------------------------------
     async def run(self, source: Path, task: SpeechTask) -> SpeechResult:
@@ -195,18 +194,18 @@ class SpeechPipeline:
             spoken: SpokenLanguage | None = None
             asked = task.transcribe
             if task.asr_model is not None and asked is not None:
-                asr = await stack.enter_async_context(self.registry.acquire(task.asr_model, "asr"))
+                asr = await stack.enter_async_context(self.registry.acquire(task.asr_model, Role.ASR))
                 self.check_languages(asr, asked)
                 known = self.known_language(asr, asked.language)
                 if isinstance(known, SpokenLanguage):
                     spoken = known
-                elif known is not None:
+                else:
                     identifier = known
                     if identifier is not asr:
-                        await stack.enter_async_context(self.registry.acquire(identifier.key, identifier.kind))
+                        await stack.enter_async_context(self.registry.acquire(identifier.key, identifier.role))
             diarizer = None
             if task.diarize is not None:
-                diarizer = await stack.enter_async_context(self.registry.acquire(DIARIZATION_MODEL, "diarization"))
+                diarizer = await stack.enter_async_context(self.registry.acquire(DIARIZATION_MODEL, Role.DIARIZATION))
             if asr is not None and asked is not None:
                 # Batches with these options (any, while the language is unknown) wait for this upload.
                 expected = asked.options(spoken.code) if spoken is not None else None

@@ -1151,7 +1151,7 @@ export interface components {
              * During
              * @enum {string}
              */
-            during: "download" | "load";
+            during: "download" | "load" | "unload";
         };
         /** LoadRequest */
         LoadRequest: {

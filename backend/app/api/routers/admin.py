@@ -23,6 +23,7 @@ from app.api.schemas.errors import error_responses
 from app.infra.dependency_inspector import inspect_dependencies
 from app.infra.gpu_monitor import HistoryRange
 from app.infra.log_buffer import LogLevel
+from app.services.slot_bindings import status_sections
 
 router = APIRouter(
     prefix="/api/admin",
@@ -48,10 +49,8 @@ async def status(state: StateDep) -> dict[str, Any]:
         **snapshot,
         "models": state.registry.status(),
         "gpu_budget": state.registry.gpu_budget(snapshot["gpus"]),
-        "batching": state.transcription.stats(),
-        "language_identification": state.languages.stats(),
+        **status_sections(state.services),  # batching, language_identification, diarization_queues
         "decoding": state.decoding.stats(),
-        "diarization_queues": state.diarization.stats(),
         "dependencies": state.cache["dependencies"],
         "huggingface_token": state.token_store.describe(),
         "settings": {

@@ -25,13 +25,13 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=Credentials, 
 Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 
 
-EVENTS_CONTENT = {
+EVENTS_CONTENT: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events: `data: <job>` (the `Job` schema) on every change",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     }
 }
-RESULT_CONTENT = {
+RESULT_CONTENT: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The result: a JSON object for `json`, `verbose_json`, `diarized_json`; text otherwise",
         "content": {"application/json": {"schema": {"type": "object"}}, "text/plain": {"schema": {"type": "string"}}},

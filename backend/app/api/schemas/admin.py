@@ -80,7 +80,7 @@ class LastError(ResponseBody):
     message: str = Field(description="The error (it may name server paths)")
     remedy: str = Field(description="What to do about it, in one line")
     at: float = Field(description="Unix time of the failure")
-    during: Literal["download", "load"]
+    during: Literal["download", "load", "unload"]
 
 
 class ModelStatus(ResponseBody):

@@ -25,8 +25,10 @@ from app.models.base import BaseModelWrapper, ModelState
 from app.models.types import Diarization, TranscribeOptions, Transcript
 from app.services.audio_chunking import transcribe_in_pieces
 from app.services.jobs.model import Job, JobFailure, Stage, StageState
+from app.services.languages import SpokenLanguage
 from app.services.model_registry import ModelRegistry
 from app.services.speech import DIARIZATION_MODEL, SpeechPipeline, SpeechResult
+from app.slots import Role
 
 T = TypeVar("T")
 RESULT_FILE = "result.json"
@@ -100,22 +102,6 @@ class JobRunner:
         job.stages[name] = Stage(state, progress)
         await self._save(job)
 
-    async def _loaded(self, name: str, kind: str) -> BaseModelWrapper:
-        """The model, once loaded. A job starts the load itself whatever LAZY_LOAD_MODELS says (no client
-        waits on it, and queued jobs resumed at start must not fail before the preload reaches their model),
-        and waits as long as the load takes. A model that failed, or is being unloaded, fails the job."""
-        wrapper = self.registry.resolve(name, kind)
-        record = current_record()
-        if record is not None:
-            record.reached(wrapper.served_names[0])
-        while wrapper.state != ModelState.LOADED:
-            if wrapper.state in (ModelState.ERROR, ModelState.UNLOADING):
-                raise wrapper.unavailable_error()
-            if wrapper.state in (ModelState.ABSENT, ModelState.DOWNLOADED):
-                self.registry.start_load(wrapper.key, None)
-            await asyncio.sleep(0.1)
-        return wrapper
-
     @staticmethod
     def _hold(wrapper: BaseModelWrapper) -> AbstractAsyncContextManager[None]:
         """Hold the model for one piece of work. Between pieces an unload may take it away; no lazy
@@ -134,19 +120,20 @@ class JobRunner:
                     retry = float(exc.headers["Retry-After"])
             await asyncio.sleep(retry)
 
-    async def _transcribe(self, job: Job, audio: DecodedAudio) -> tuple[Transcript, TranscribeOptions, Any]:
+    async def _transcribe(self, job: Job, audio: DecodedAudio) -> tuple[Transcript, TranscribeOptions, SpokenLanguage]:
         settings, speech = self.settings, self.speech
         async with self._stage(job, "asr"):
-            wrapper = await self._loaded(job.options.model, "asr")
+            wrapper = await self.registry.loaded(job.options.model, Role.ASR)
             # Checked now too: the model may not have been loaded at submission.
             asked = job.options.transcribe()
             speech.check_languages(wrapper, asked)
             known = speech.known_language(wrapper, asked.language)
-            if isinstance(known, BaseModelWrapper):  # identified (the langid slot loads like any model a job needs)
-                identifier = known if known is wrapper else await self._loaded(known.key, known.kind)
-                known = await self._in_turn(identifier, partial(speech.languages.identify, identifier, audio, wrapper))
-            assert known is not None
-            options = asked.options(known.code)
+            if isinstance(known, SpokenLanguage):
+                spoken = known
+            else:  # identified (the langid slot loads like any model a job needs)
+                identifier = known if known is wrapper else await self.registry.loaded(known.key, known.role)
+                spoken = await self._in_turn(identifier, partial(speech.languages.identify, identifier, audio, wrapper))
+            options = asked.options(spoken.code)
             batcher = speech.transcription.batcher(wrapper)
 
             async def run(pieces: list[Any]) -> list[Transcript]:
@@ -160,9 +147,9 @@ class JobRunner:
                 group=min(settings.asr_batch_size, settings.asr_queue_size),  # a group must fit in the queue
                 progress=partial(self._progress, job, "asr"),
             )
-        return transcript, options, known
+        return transcript, options, spoken
 
     async def _diarize(self, job: Job, audio: DecodedAudio) -> Diarization:
         async with self._stage(job, "diarization"):
-            wrapper = await self._loaded(DIARIZATION_MODEL, "diarization")
+            wrapper = await self.registry.loaded(DIARIZATION_MODEL, Role.DIARIZATION)
             return await self._in_turn(wrapper, partial(self.speech.diarize, wrapper, audio, job.options.diarize()))

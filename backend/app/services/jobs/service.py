@@ -55,6 +55,7 @@ from app.services.jobs.store import JobStore
 from app.services.model_registry import ModelRegistry
 from app.services.speech import DIARIZATION_MODEL, SpeechPipeline, SpeechResult, check_speaker_counts
 from app.services.speech_formats import Rendered, RenderOptions, render
+from app.slots import Role
 
 logger = logging.getLogger("app.jobs")
 
@@ -131,7 +132,7 @@ class JobService:
         self._check_room()
         counts = (options.num_speakers, options.min_speakers, options.max_speakers)
         if task != "diarize":
-            asr = self._registry.resolve(options.model, "asr")
+            asr = self._registry.resolve(options.model, Role.ASR)
             # The model's languages are known once it has loaded.
             self._runner.speech.check_languages(asr, options.transcribe())
         if task == "transcribe" and any(c is not None for c in counts):
@@ -140,7 +141,7 @@ class JobService:
             )
         if task != "transcribe":
             try:
-                self._registry.resolve(DIARIZATION_MODEL, "diarization")
+                self._registry.resolve(DIARIZATION_MODEL, Role.DIARIZATION)
             except ModelNotFoundError:
                 raise InvalidRequestError(
                     f"task '{task}' needs the diarization model, which this server does not serve (ENABLED_MODELS)",

@@ -1,0 +1,86 @@
+"""What the services call on a wrapper of each role: one abstract base per `Role`.
+
+A wrapper subclasses the contract of its role (`CanaryASRModel(ASRWrapper)`), and
+`ModelRegistry.acquire(name, Role.ASR)` returns that contract, so a caller needs no narrowing. A new
+role (translation, speech synthesis) adds a member to `app.slots.Role`, a contract here and its entry
+in `ROLE_CONTRACTS`.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+
+from app.models.base import BaseModelWrapper
+from app.models.types import Diarization, DiarizeOptions, TranscribeOptions, Transcript
+from app.slots import Role
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from app.engines.base import LLMEngine
+    from app.models.prompts import PromptBuilder
+
+
+class LLMWrapper(BaseModelWrapper):
+    """A language model for /v1/chat/completions and /v1/completions (`services.openai_service`)."""
+
+    role: ClassVar[Role] = Role.LLM
+    system_fingerprint: str
+    """The `system_fingerprint` of its responses; set by the load."""
+
+    @abstractmethod
+    def loaded(self) -> tuple[LLMEngine, PromptBuilder]:
+        """The engine and the prompt builder of the loaded model (503 when not loaded)."""
+
+
+class ASRWrapper(BaseModelWrapper):
+    """A speech-to-text model (`services.asr_service` batches its pieces across requests)."""
+
+    role: ClassVar[Role] = Role.ASR
+
+    @abstractmethod
+    def transcribe_batch(self, audios: list[np.ndarray], options: TranscribeOptions) -> list[Transcript]:
+        """One transcript per mono float32 16 kHz piece, all with `options` (blocking: run on a thread)."""
+
+
+@runtime_checkable
+class IdentifiesLanguages(Protocol):
+    """What can tell the spoken language: a language identification wrapper, or an ASR wrapper that can."""
+
+    key: str
+
+    def identify_languages(self, audios: list[np.ndarray]) -> list[str]:
+        """ISO 639 codes, one per mono float32 16 kHz clip (blocking)."""
+        ...
+
+
+class LanguageIdWrapper(BaseModelWrapper):
+    """A spoken-language identification model (`services.languages` batches its clips)."""
+
+    role: ClassVar[Role] = Role.LANGUAGE_IDENTIFICATION
+
+    @abstractmethod
+    def identify_languages(self, audios: list[np.ndarray]) -> list[str]:
+        """ISO 639 codes, one per mono float32 16 kHz clip (blocking)."""
+
+
+class DiarizationWrapper(BaseModelWrapper):
+    """A speaker diarization model (`services.diarization_service` queues its files)."""
+
+    role: ClassVar[Role] = Role.DIARIZATION
+
+    @property
+    @abstractmethod
+    def replicas(self) -> int:
+        """Copies of the pipeline loaded: `diarize` may run on that many threads at once."""
+
+    @abstractmethod
+    def diarize(self, samples: np.ndarray, sample_rate: int, options: DiarizeOptions, replica: int = 0) -> Diarization:
+        """Who spoke when (blocking; one thread per `replica` below `replicas` at once)."""
+
+
+ROLE_CONTRACTS: dict[Role, type[BaseModelWrapper]] = {
+    contract.role: contract for contract in (LLMWrapper, ASRWrapper, LanguageIdWrapper, DiarizationWrapper)
+}
+"""The contract a wrapper of each role subclasses (checked when a slot is registered)."""
