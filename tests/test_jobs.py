@@ -188,12 +188,13 @@ def test_decode_failure_ownership_and_listing(server: LiveServer, audio: dict[st
 
     second = submit(server, audio["garbage.mp3"]).json()
     with server.client(CLIENT_KEY) as mine, server.client(OTHER_KEY) as theirs, server.client(ADMIN_KEY) as admin:
-        assert mine.delete(f"/api/jobs/{job['id']}").status_code == 409  # already failed
+        assert mine.post(f"/api/jobs/{job['id']}/cancel").status_code == 409  # already failed
         for response in (
             theirs.get(f"/api/jobs/{job['id']}"),
             theirs.get(f"/api/jobs/{job['id']}/events"),
             theirs.get(f"/api/jobs/{job['id']}/result"),
             theirs.delete(f"/api/jobs/{job['id']}"),
+            theirs.post(f"/api/jobs/{job['id']}/cancel"),
             mine.get("/api/jobs/job_unknown"),
         ):
             assert response.status_code == 404 and error_of(response)["code"] == "not_found", response.text
@@ -239,7 +240,7 @@ def test_cancel_a_running_job(server: LiveServer, audio: dict[str, Path]) -> Non
             seen.append(event)
             if event["progress"]["asr"]["state"] == "running":
                 break
-        cancelled = http.delete(f"/api/jobs/{job['id']}")
+        cancelled = http.post(f"/api/jobs/{job['id']}/cancel")
         assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
         seen += list(lines)
     assert seen[-1]["state"] == "cancelled" and seen[-1]["progress"]["asr"]["state"] == "cancelled"
@@ -247,7 +248,7 @@ def test_cancel_a_running_job(server: LiveServer, audio: dict[str, Path]) -> Non
     assert get(server, job["id"])["state"] == "cancelled"
     assert result(server, job["id"], "json").status_code == 409
     with server.client(CLIENT_KEY) as http:
-        assert http.delete(f"/api/jobs/{job['id']}").json()["state"] == "cancelled"  # idempotent
+        assert http.post(f"/api/jobs/{job['id']}/cancel").json()["state"] == "cancelled"  # idempotent
 
 
 def test_diarize_and_both_jobs(server: LiveServer, audio: dict[str, Path]) -> None:
@@ -336,3 +337,67 @@ def test_an_unexpected_failure_shows_its_owner_no_server_path(
     assert ended["state"] == "failed" and ended["error"]["code"] == "internal_error"
     assert str(tmp_path) not in json.dumps(ended)
     assert job["id"] in ended["error"]["message"]
+
+
+def test_delete_removes_a_finished_job_and_its_files(server: LiveServer, audio: dict[str, Path]) -> None:
+    files = server.state.settings.jobs_dir / "files"
+    running = submit(server, audio["long.wav"]).json()
+    done = submit(server, audio["short.wav"]).json()
+    assert wait_for(server, done["id"], finished)["state"] == "succeeded"
+    assert (files / done["id"] / "result.json").is_file()
+    with server.client(CLIENT_KEY) as mine, server.client(OTHER_KEY) as theirs:
+        assert theirs.delete(f"/api/jobs/{done['id']}").status_code == 404
+        deleted = mine.delete(f"/api/jobs/{done['id']}")
+        assert deleted.status_code == 204 and deleted.content == b""
+        assert mine.get(f"/api/jobs/{done['id']}").status_code == 404
+        assert mine.delete(f"/api/jobs/{done['id']}").status_code == 404
+        assert done["id"] not in [j["id"] for j in mine.get("/api/jobs").json()["data"]]
+        cancelled = mine.delete(f"/api/jobs/{running['id']}")  # running: DELETE cancels it, as it always did
+        assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+        assert mine.post(f"/api/jobs/{running['id']}/cancel").json()["state"] == "cancelled"  # cancelling again: same
+        assert mine.delete(f"/api/jobs/{running['id']}").status_code == 204  # a cancelled job is finished
+    assert not (files / done["id"]).exists() and not (files / running["id"]).exists()
+
+
+def test_the_bound_on_queued_jobs_and_the_retention_of_old_ones(
+    tmp_path: Path, tiny_canary_nemo: Path, audio: dict[str, Path]
+) -> None:
+    # A jobs folder as the previous version left it: one job finished 40 days ago, one an hour ago.
+    from tests.test_jobs_store import old_row, unversioned_database
+
+    files = tmp_path / "data" / "files"
+    for job_id in ("job_old", "job_recent"):
+        (files / job_id).mkdir(parents=True)
+    stored = {
+        "task": "transcribe", "duration": 9.0, "language": "en", "translated": False,
+        "transcript": {"text": "hello there", "words": [], "segments": [{"text": "hello there", "start": 0, "end": 2}]},
+    }  # fmt: skip
+    (files / "job_recent" / "result.json").write_text(json.dumps(stored))
+    (files / "job_old" / "result.json").write_text(json.dumps(stored))
+    unversioned_database(
+        tmp_path / "data" / "jobs.sqlite3",
+        [
+            old_row("job_old", "succeeded", time.time() - 40 * 86400),
+            old_row("job_recent", "succeeded", time.time() - 3600),
+        ],
+    )
+    settings = job_settings(tmp_path, tiny_canary_nemo, jobs_concurrency=1, jobs_max_queued=2, jobs_retention_days=30)
+    with live_server(settings) as live:
+        assert not (files / "job_old").exists()
+        with live.client(CLIENT_KEY) as http:
+            assert http.get("/api/jobs/job_old").status_code == 404
+            # A result stored by the previous version renders as before.
+            assert http.get("/api/jobs/job_recent/result").json() == {"text": "hello there", "language": "en"}
+            srt = http.get("/api/jobs/job_recent/result", params={"response_format": "srt"}).text
+            assert srt == "1\n00:00:00,000 --> 00:00:02,000\nhello there\n"
+        first = submit(live, audio["long.wav"]).json()
+        second = submit(live, audio["long.wav"]).json()
+        refused = submit(live, audio["short.wav"], key=OTHER_KEY)
+        assert refused.status_code == 429 and error_of(refused)["code"] == "too_many_jobs"
+        assert "JOBS_MAX_QUEUED=2" in error_of(refused)["message"] and int(refused.headers["retry-after"]) >= 1
+        assert not list(files.glob("*/input*.wav"))[2:]  # the refused upload was never stored
+        with live.client(CLIENT_KEY) as http:
+            assert http.post(f"/api/jobs/{first['id']}/cancel").json()["state"] == "cancelled"
+        assert submit(live, audio["short.wav"], key=OTHER_KEY).status_code == 202  # room again
+        with live.client(CLIENT_KEY) as http:
+            http.post(f"/api/jobs/{second['id']}/cancel")

@@ -98,7 +98,7 @@ TYPED = {
     ("post", "/api/jobs"): "Job",
     ("get", "/api/jobs"): "JobList",
     ("get", "/api/jobs/{job_id}"): "Job",
-    ("delete", "/api/jobs/{job_id}"): "Job",
+    ("post", "/api/jobs/{job_id}/cancel"): "Job",
     ("get", "/api/auth/me"): "Caller",
     ("get", "/api/admin/status"): "AdminStatus",
     ("get", "/api/admin/models/{key}"): "ModelStatus",
@@ -206,7 +206,10 @@ def test_every_status_seen_is_declared(full: LiveServer, document: dict[str, Any
         call(client, "GET", "/api/jobs/job_nope/events")
         call(client, "GET", f"/api/jobs/{job['id']}/result")
         call(client, "GET", f"/api/jobs/{job['id']}/result", params={"response_format": "rttm"})
-        call(client, "DELETE", f"/api/jobs/{job['id']}")
+        call(client, "POST", f"/api/jobs/{job['id']}/cancel")  # 409: it has ended
+        call(client, "POST", "/api/jobs/job_nope/cancel")
+        assert call(client, "DELETE", f"/api/jobs/{job['id']}").status_code == 204
+        call(client, "DELETE", f"/api/jobs/{job['id']}")  # 404: gone
         call(client, "DELETE", "/api/jobs/job_nope")
         call(client, "GET", "/api/admin/status")
         call(admin, "GET", "/api/admin/status")

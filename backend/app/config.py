@@ -270,6 +270,12 @@ class Settings(BaseSettings):
     # Long-audio jobs.
     data_dir: Path | None = Field(None, description="Jobs database and files; default MODEL_CACHE_DIR/jobs.")
     jobs_concurrency: int = Field(2, ge=1, le=64, description="Jobs running at once.")
+    jobs_max_queued: int = Field(
+        100, ge=1, le=100_000, description="Jobs queued or running at once, all clients together (429 beyond)."
+    )
+    jobs_retention_days: float = Field(
+        30.0, ge=0, description="Finished jobs and their files are removed this many days after they end; 0 keeps them."
+    )
 
     # Audio uploads (ASR and diarization).
     max_upload_mb: float = Field(500.0, gt=0, description="Largest upload accepted (413 above).")

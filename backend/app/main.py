@@ -34,6 +34,7 @@ from app.services.jobs import JobService
 from app.services.metrics import GatewayMetrics, ServiceStateCollector
 from app.services.model_registry import ModelRegistry
 from app.services.slot_bindings import WrapperFactory, build_services
+from app.services.speech import SpeechPipeline
 from app.services.usage import UsageService
 
 logger = logging.getLogger("app")
@@ -111,7 +112,11 @@ def create_app(
         # Before the jobs start: a resumed job's run is counted against today's use loaded here.
         await usage_service.start()
         records.observers.append(usage_service.record)
-        jobs_service = app.state.gateway.jobs = JobService(app.state.gateway)
+        gateway = app.state.gateway
+        gateway.speech = SpeechPipeline(
+            settings, registry, gateway.decoding, gateway.transcription, gateway.languages, gateway.diarization
+        )
+        jobs_service = gateway.jobs = JobService(settings, registry, gateway.speech, records)
         gateway_metrics = app.state.gateway.metrics = metrics_for(app.state.gateway)
         records.observers.append(gateway_metrics.observe)
         await jobs_service.start()

@@ -26,6 +26,7 @@ from app.services.languages import LanguageService
 from app.services.metrics import GatewayMetrics
 from app.services.model_registry import ModelRegistry
 from app.services.slot_bindings import SlotService
+from app.services.speech import SpeechPipeline
 from app.services.usage import UsageService
 
 S = TypeVar("S")
@@ -48,8 +49,10 @@ class AppState:
     usage: UsageService
     json_parsers: JsonBodyParsers = field(default_factory=JsonBodyParsers)
     cache: dict[str, Any] = field(default_factory=dict)
+    speech: SpeechPipeline = field(init=False)
+    """The speech pipeline over the registry, the decoder, the ASR, language and diarization services."""
     jobs: JobService = field(init=False)
-    """Built from the rest of the state once it exists (`JobService(state)`)."""
+    """Built from the rest of the state once it exists (`JobService(settings, registry, speech, records)`)."""
     metrics: GatewayMetrics = field(init=False)
     """Built from the rest of the state, jobs included (`metrics_for(state)`)."""
 

@@ -9,8 +9,7 @@ from app.infra.audio_io import DecodedAudio
 from app.models.roles import ASRWrapper
 from app.models.types import TranscribeOptions, Transcript
 from app.services.asr_batching import Announcement, DynamicBatcher
-from app.services.audio_chunking import split_for_model
-from app.services.transcripts import join_pieces
+from app.services.audio_chunking import transcribe_in_pieces
 
 if TYPE_CHECKING:
     from app.services.model_registry import ModelRegistry
@@ -51,9 +50,13 @@ class TranscriptionService:
         options: TranscribeOptions,
         announcement: Announcement[TranscribeOptions] | None = None,
     ) -> Transcript:
-        pieces = split_for_model(audio.samples, audio.sample_rate, self.settings.asr_window_s)
-        results = await self.batcher(wrapper).submit([piece for _, piece in pieces], options, announcement)
-        return join_pieces([result.shifted(offset) for (offset, _), result in zip(pieces, results, strict=True)])
+        batcher = self.batcher(wrapper)
+        return await transcribe_in_pieces(
+            audio.samples,
+            audio.sample_rate,
+            self.settings.asr_window_s,
+            lambda pieces: batcher.submit(pieces, options, announcement),
+        )
 
     def stats(self) -> dict[str, dict[str, float | int]]:
         return {key: batcher.stats() for key, batcher in self._batchers.items()}

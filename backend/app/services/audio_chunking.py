@@ -1,8 +1,14 @@
-"""Split long audio into pieces an ASR model takes at once, cutting where it is quietest."""
+"""Split long audio into pieces an ASR model takes at once, cutting where it is quietest, and join their
+transcripts again."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import numpy as np
+
+from app.models.types import Transcript
+from app.services.transcripts import join_pieces
 
 FRAME_S = 0.02
 """Short-time energy is measured over 20 ms frames."""
@@ -36,3 +42,25 @@ def split_for_model(samples: np.ndarray, sample_rate: int, window_s: float) -> l
         start = cut
     pieces.append((start / sample_rate, samples[start:]))
     return pieces
+
+
+async def transcribe_in_pieces(
+    samples: np.ndarray,
+    sample_rate: int,
+    window_s: float,
+    run: Callable[[list[np.ndarray]], Awaitable[list[Transcript]]],
+    *,
+    group: int | None = None,
+    progress: Callable[[float], Awaitable[None]] | None = None,
+) -> Transcript:
+    """Split → batch → join: the pieces of `samples` (`split_for_model`) go to `run` `group` at a time (all
+    at once by default), and their transcripts are joined, shifted to their place in the audio. `progress`
+    hears the fraction done after each group."""
+    pieces = split_for_model(samples, sample_rate, window_s)
+    size = group or len(pieces)
+    done: list[Transcript] = []
+    for start in range(0, len(pieces), size):
+        done += await run([piece for _, piece in pieces[start : start + size]])
+        if progress is not None:
+            await progress(len(done) / len(pieces))
+    return join_pieces([result.shifted(offset) for (offset, _), result in zip(pieces, done, strict=True)])

@@ -178,8 +178,8 @@ export interface paths {
         /**
          * Transcribe
          * @description The transcript with the languages used; `segments` and `words` with timestamps, `speakers` and a
-         *     `speaker` per segment with `diarize=true`. The body is built here (the model documents it): it grows
-         *     with the audio, and is not validated again on the way out.
+         *     `speaker` per segment with `diarize=true`. The body is rendered by the speech formats (the model
+         *     documents it): it grows with the audio, and is not validated again on the way out.
          */
         post: operations["transcribe_api_audio_transcribe_post"];
         delete?: never;
@@ -223,7 +223,8 @@ export interface paths {
         put?: never;
         /**
          * Submit
-         * @description Store the upload and queue the job; answers at once with `202` and the job.
+         * @description Store the upload and queue the job; answers at once with `202` and the job. `429 too_many_jobs` when
+         *     `JOBS_MAX_QUEUED` jobs are queued or running.
          */
         post: operations["submit_api_jobs_post"];
         delete?: never;
@@ -244,10 +245,12 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Cancel Job
-         * @description Cancel a queued or running job; the answer is the job in its final state (`cancelled`).
+         * Delete Job
+         * @description Delete a job: a finished one (succeeded, failed or cancelled) is removed with its upload and result
+         *     (`204`); a queued or running one is cancelled (`200`, the job in its final state), as before deletion
+         *     existed, so a second `DELETE` removes it.
          */
-        delete: operations["cancel_job_api_jobs__job_id__delete"];
+        delete: operations["delete_job_api_jobs__job_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -268,6 +271,27 @@ export interface paths {
         get: operations["job_events_api_jobs__job_id__events_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Job
+         * @description Cancel a queued or running job; the answer is the job in its final state (`cancelled`). `409` once
+         *     it has succeeded or failed.
+         */
+        post: operations["cancel_job_api_jobs__job_id__cancel_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2805,7 +2829,7 @@ export interface operations {
             };
         };
     };
-    cancel_job_api_jobs__job_id__delete: {
+    delete_job_api_jobs__job_id__delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -2816,7 +2840,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The job was queued or running: it is cancelled (as `POST .../cancel`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2824,6 +2848,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Job"];
                 };
+            };
+            /** @description The job had finished: it is removed with its upload and result */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No API key, or an unknown one. */
             401: {
@@ -2894,6 +2925,64 @@ export interface operations {
             };
             /** @description No such model, job or model slot. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancel_job_api_jobs__job_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such model, job or model slot. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The action conflicts with the current state (a busy model, a job not finished). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

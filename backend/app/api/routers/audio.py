@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from app.api.dependencies import Credentials, StateDep, require_client
 from app.api.schemas.audio import Transcription
 from app.api.schemas.errors import error_responses
+from app.api.speech import response_of, run_speech
 from app.errors import InvalidRequestError
 from app.models.types import DiarizeOptions
-from app.services import speech_requests
 from app.services.speakers import MAX_SPEAKERS
-from app.services.speech_requests import Granularity, ResponseFormat
-from app.services.transcripts import TranscribeRequest, cues
+from app.services.speech import SpeechResult, SpeechTask
+from app.services.speech_formats import RenderOptions, render
+from app.services.transcripts import TranscribeRequest
 
 router = APIRouter(
     tags=["audio"],
@@ -23,6 +24,8 @@ router = APIRouter(
     responses=error_responses(400, 401, 404, 413, 415, 429, 503),
 )
 
+ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
+Granularity = Literal["word", "segment"]
 FileField = Annotated[UploadFile, File(description="The audio file (wav, flac, mp3, ogg, m4a, webm, ...)")]
 FormatField = Annotated[ResponseFormat, Form()]
 GranularityField = Annotated[list[Granularity], Form(alias="timestamp_granularities[]")]
@@ -41,6 +44,13 @@ LanguageField = Annotated[
 
 def _needs_timestamps(response_format: ResponseFormat, diarize: bool) -> bool:
     return diarize or response_format in ("srt", "vtt", "verbose_json", "diarized_json")
+
+
+def _openai(
+    response_format: ResponseFormat, granularities: list[Granularity], task: Literal["transcribe", "translate"]
+) -> RenderOptions:
+    wanted = granularities or ["segment"]
+    return RenderOptions(task=task, words="word" in wanted, segments="segment" in wanted)
 
 
 @router.post("/v1/audio/transcriptions", response_model=None)
@@ -69,8 +79,14 @@ async def transcriptions(
     diarize = diarize or response_format == "diarized_json"
     asked = TranscribeRequest(language or None, timestamps=_needs_timestamps(response_format, diarize))
     speakers = DiarizeOptions(num_speakers, min_speakers, max_speakers) if diarize else None
-    result = await speech_requests.run(request, state, file, model, asked, speakers)
-    return speech_requests.openai_response(result, response_format, timestamp_granularities, "transcribe")
+    options = _openai(response_format, timestamp_granularities, "transcribe")
+    return await run_speech(
+        request,
+        state,
+        file,
+        SpeechTask(model, asked, speakers),
+        lambda result: response_of(render(result, response_format, options)),
+    )
 
 
 @router.post("/v1/audio/translations", response_model=None)
@@ -87,8 +103,14 @@ async def translations(
     if response_format == "diarized_json":
         raise InvalidRequestError("diarized_json is for transcriptions", param="response_format")
     asked = TranscribeRequest(language or None, "en", timestamps=_needs_timestamps(response_format, False))
-    result = await speech_requests.run(request, state, file, model, asked, None)
-    return speech_requests.openai_response(result, response_format, [], "translate")
+    options = _openai(response_format, [], "translate")
+    return await run_speech(
+        request,
+        state,
+        file,
+        SpeechTask(model, asked),
+        lambda result: response_of(render(result, response_format, options)),
+    )
 
 
 @router.post("/api/audio/transcribe", response_model=Transcription)
@@ -107,32 +129,12 @@ async def transcribe(
     max_speakers: Speakers = None,
 ) -> Response:
     """The transcript with the languages used; `segments` and `words` with timestamps, `speakers` and a
-    `speaker` per segment with `diarize=true`. The body is built here (the model documents it): it grows
-    with the audio, and is not validated again on the way out."""
+    `speaker` per segment with `diarize=true`. The body is rendered by the speech formats (the model
+    documents it): it grows with the audio, and is not validated again on the way out."""
     asked = TranscribeRequest(language or None, target_language or None, punctuation, timestamps or diarize)
     speakers = DiarizeOptions(num_speakers, min_speakers, max_speakers) if diarize else None
-    result = await speech_requests.run(request, state, file, model, asked, speakers)
-    if result is None:
-        return Response(status_code=499)
-    transcript, audio, options, spoken = result.transcript, result.audio, result.options, result.spoken
-    assert transcript is not None and options is not None and spoken is not None
-    body: dict[str, Any] = {
-        "text": transcript.text,
-        "sampling_rate": audio.sample_rate,
-        "duration": round(audio.duration_s, 3),
-        "language": options.target_lang,
-        "source_language": spoken.code,
-        "source_language_origin": spoken.origin,
-    }
-    if result.diarization is not None:
-        body["speakers"] = result.diarization.speakers
-        body["segments"] = [
-            {"start": s.start, "end": s.end, "text": s.text, "speaker": s.speaker} for s in result.speaker_segments()
-        ]
-    elif timestamps:
-        body["segments"] = [
-            {"start": s.start, "end": s.end, "text": s.text} for s in cues(transcript, audio.duration_s)
-        ]
-    if timestamps or diarize:
-        body["words"] = [{"start": w.start, "end": w.end, "word": w.text} for w in transcript.words]
-    return JSONResponse(body)
+
+    def respond(result: SpeechResult) -> Response:
+        return response_of(render(result, "transcription"))
+
+    return await run_speech(request, state, file, SpeechTask(model, asked, speakers), respond)

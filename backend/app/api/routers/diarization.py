@@ -6,14 +6,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import Response
 
 from app.api.dependencies import Credentials, StateDep, require_client
 from app.api.schemas.audio import Diarization
 from app.api.schemas.errors import error_responses
+from app.api.speech import response_of, run_speech
 from app.models.types import DiarizeOptions
-from app.services import speech_requests
-from app.services.speakers import MAX_SPEAKERS, to_rttm
+from app.services.speakers import MAX_SPEAKERS
+from app.services.speech import SpeechTask
+from app.services.speech_formats import RenderOptions, render
 
 router = APIRouter(
     tags=["diarization"],
@@ -40,18 +42,8 @@ async def process(
     response_format: Annotated[Literal["json", "rttm"], Form()] = "json",
 ) -> Response:
     """Who spoke when: JSON (the model documents it; built here, not validated again), or RTTM as text."""
-    options = DiarizeOptions(num_speakers, min_speakers, max_speakers)
-    result = await speech_requests.run(request, state, file, None, None, options)
-    if result is None:
-        return Response(status_code=499)
-    assert result.diarization is not None
-    turns = result.diarization.exclusive if exclusive else result.diarization.turns
-    if response_format == "rttm":
-        return PlainTextResponse(to_rttm(turns, Path(file.filename or "audio").stem))
-    return JSONResponse(
-        {
-            "segments": [{"speaker": t.speaker, "start": round(t.start, 3), "end": round(t.end, 3)} for t in turns],
-            "speakers": result.diarization.speakers,
-            "duration": round(result.audio.duration_s, 3),
-        }
+    task = SpeechTask(diarize=DiarizeOptions(num_speakers, min_speakers, max_speakers))
+    options = RenderOptions(exclusive=exclusive, file_id=Path(file.filename or "audio").stem)
+    return await run_speech(
+        request, state, file, task, lambda result: response_of(render(result, response_format, options))
     )

@@ -33,6 +33,13 @@ STATUS_DESCRIPTIONS = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route or router: these statuses, each with the envelope's schema."""
+def error_responses(*statuses: int, explicit: bool = False) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router: these statuses, each with the envelope's schema. `explicit`:
+    declared as `application/json` whatever the route's own media type (a stream's errors are JSON)."""
+    if explicit:
+        schema = {"$ref": "#/components/schemas/ErrorResponse"}
+        return {
+            status: {"description": STATUS_DESCRIPTIONS[status], "content": {"application/json": {"schema": schema}}}
+            for status in statuses
+        }
     return {status: {"model": ErrorResponse, "description": STATUS_DESCRIPTIONS[status]} for status in statuses}

@@ -134,7 +134,7 @@ export function useCancelJob() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (jobId: string): Promise<Job> =>
-      unwrap(await api.DELETE('/api/jobs/{job_id}', { params: { path: { job_id: jobId } } })),
+      unwrap(await api.POST('/api/jobs/{job_id}/cancel', { params: { path: { job_id: jobId } } })),
     onSuccess: (job) => queryClient.setQueryData(queryKeys.jobs.detail(job.id), job),
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.jobs.list() }),
   });

@@ -140,7 +140,7 @@ export function jobsHandlers(backend: JobsBackend, { admin = false } = {}) {
       const found = find(params.id);
       return found ? HttpResponse.json(found) : notFound(params.id);
     }),
-    http.delete('*/api/jobs/:id', ({ params }) => {
+    http.post('*/api/jobs/:id/cancel', ({ params }) => {
       const found = find(params.id);
       if (!found) return notFound(params.id);
       if (found.state === 'succeeded' || found.state === 'failed') {
