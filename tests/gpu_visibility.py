@@ -45,7 +45,7 @@ def selects_only_gpu_tests(markexpr: str) -> bool:
         return False
     for count in range(len(others) + 1):
         for marks in itertools.combinations(others, count):
-            if expression.evaluate(lambda name, /, **kwargs: name in marks):
+            if expression.evaluate(lambda name, /, marks=marks, **kwargs: name in marks):
                 return False
     return True
 

@@ -81,7 +81,11 @@ def test_the_gateway_sees_no_gpu_through_nvml_when_they_are_hidden(tmp_path: Pat
     )
     path = os.pathsep.join([str(tmp_path), str(ROOT / "backend"), os.environ.get("PYTHONPATH", "")])
     done = subprocess.run(
-        [sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
