@@ -54,19 +54,24 @@ def tiny_qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
 
 
+def tiny_settings(model_cache_dir: Path, tiny_qwen_dir: Path, **overrides: Any) -> Settings:
+    """Settings from explicit values only (no .env, no stray environment): the tiny Qwen3, the cache given."""
+    values: dict[str, Any] = {
+        "model_cache_dir": model_cache_dir,
+        "qwen_model_id": str(tiny_qwen_dir),
+        "enabled_models": ["qwen"],
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, tiny_qwen_dir: Path) -> Callable[..., Settings]:
-    """Settings from explicit values only (no .env, no stray environment), cache in a temp dir."""
+    """`tiny_settings` with the cache in this test's temp dir."""
 
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "model_cache_dir": tmp_path / "model_cache",
-            "qwen_model_id": str(tiny_qwen_dir),
-            "enabled_models": ["qwen"],
-            "log_level": "warning",
-        }
-        values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return tiny_settings(tmp_path / "model_cache", tiny_qwen_dir, **overrides)
 
     return make
 
