@@ -71,7 +71,7 @@ def make_settings(tmp_path: Path, tiny_qwen_dir: Path) -> Callable[..., Settings
     """`tiny_settings` with the cache in this test's temp dir."""
 
     def make(**overrides: Any) -> Settings:
-        return tiny_settings(tmp_path / "model_cache", tiny_qwen_dir, **overrides)
+        return tiny_settings(overrides.pop("model_cache_dir", tmp_path / "model_cache"), tiny_qwen_dir, **overrides)
 
     return make
 
