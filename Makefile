@@ -13,7 +13,10 @@ test:  ## lint, then every test: Python (GPU-marked tests are skipped without CU
 	scripts/frontend.sh build browser
 	scripts/setup.sh gpu,asr,diarization,test
 	$(MAKE) lint frontend-test
+	# Two processes, as one process either sees the GPUs or not (tests/gpu_visibility.py): every test with the
+	# GPUs hidden (the gpu-marked ones skipped), then the gpu-marked ones with the GPUs seen (skipped without).
 	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -m gpu
 	$(MAKE) e2e
 
 lint:  ## ruff; the layers and the types of backend/app; every import declared; hadolint on the Dockerfile and ShellCheck on the scripts

@@ -18,6 +18,7 @@ import uvicorn
 from app.cli import server_config
 from app.config import Settings
 from app.main import create_app
+from tests.gpu_visibility import GPUS_HIDDEN, HIDDEN_REASON
 from tests.tiny_models import build_tiny_qwen
 
 # No test may reach the Hugging Face Hub (it is unreachable in CI anyway): fail fast instead.
@@ -28,12 +29,21 @@ CLIENT_KEY = "client-key-0123456789"
 ADMIN_KEY = "admin-key-0123456789"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if GPUS_HIDDEN not in config.stash:
+        raise pytest.UsageError("tests/gpu_visibility.py did not run: pytest needs `-p tests.gpu_visibility`")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`gpu` tests run only in a process that sees GPUs: see tests/gpu_visibility.py."""
     from app.infra.gpu_monitor import visible_gpu_count
 
-    if visible_gpu_count() > 0:
+    if config.stash[GPUS_HIDDEN]:
+        skip = pytest.mark.skip(reason=HIDDEN_REASON)
+    elif visible_gpu_count() > 0:
         return
-    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    else:
+        skip = pytest.mark.skip(reason="needs a CUDA GPU")
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
@@ -44,19 +54,24 @@ def tiny_qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
 
 
+def tiny_settings(model_cache_dir: Path, tiny_qwen_dir: Path, **overrides: Any) -> Settings:
+    """Settings from explicit values only (no .env, no stray environment): the tiny Qwen3, the cache given."""
+    values: dict[str, Any] = {
+        "model_cache_dir": model_cache_dir,
+        "qwen_model_id": str(tiny_qwen_dir),
+        "enabled_models": ["qwen"],
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, tiny_qwen_dir: Path) -> Callable[..., Settings]:
-    """Settings from explicit values only (no .env, no stray environment), cache in a temp dir."""
+    """`tiny_settings` with the cache in this test's temp dir."""
 
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "model_cache_dir": tmp_path / "model_cache",
-            "qwen_model_id": str(tiny_qwen_dir),
-            "enabled_models": ["qwen"],
-            "log_level": "warning",
-        }
-        values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return tiny_settings(overrides.pop("model_cache_dir", tmp_path / "model_cache"), tiny_qwen_dir, **overrides)
 
     return make
 

@@ -56,6 +56,9 @@ def main() -> None:
     parser.add_argument("--dist", type=Path, default=ROOT / "frontend" / "dist")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the tests never reach the Hub
+    # The tests expect a machine without a GPU ("CPU mode"): a GPU server's GPUs are hidden, before `app` reads
+    # the variable (as for the tests not marked gpu: tests/gpu_visibility.py).
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
 
     import uvicorn
 

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openai
 import pytest
 
-from tests.conftest import ADMIN_KEY, CLIENT_KEY
+from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, live_server, tiny_settings
 
 KEYS = {"openai_api_keys": f"clientA:{CLIENT_KEY}", "admin_api_keys": f"ops:{ADMIN_KEY}"}
 CHAT = {"model": "qwen", "messages": [{"role": "user", "content": "Hello"}]}
 
 
-def test_status_reports_system_models_and_dependencies(serve) -> None:
-    server = serve(**KEYS)
-    with server.client(ADMIN_KEY) as http:
+@pytest.fixture(scope="module")
+def idle(tmp_path_factory: pytest.TempPathFactory, tiny_qwen_dir: Path) -> Iterator[LiveServer]:
+    """One gateway for the tests that change nothing in it: its model stays unloaded, no token is stored."""
+    with live_server(tiny_settings(tmp_path_factory.mktemp("model_cache"), tiny_qwen_dir, **KEYS)) as server:
+        yield server
+
+
+def test_status_reports_system_models_and_dependencies(idle: LiveServer) -> None:
+    with idle.client(ADMIN_KEY) as http:
         status = http.get("/api/admin/status").json()
-    assert status["gpu_available"] is False and status["gpus"] == []
+    assert status["gpu_available"] is False and status["gpus"] == []  # GPUs are hidden from this test
     assert status["gpu_error"]
     assert status["system"]["memory_total_mib"] > 0 and status["system"]["cpu_count"] >= 1
     (model,) = status["models"]
@@ -62,14 +69,14 @@ def test_concurrent_loads_load_once(serve) -> None:
     assert server.wait_for_state("qwen", "loaded")["load_count"] == 1
 
 
-def test_gpu_ids_on_a_machine_without_gpu_are_400(serve) -> None:
-    server = serve(**KEYS)
-    with server.client(ADMIN_KEY) as http:
+def test_gpu_ids_on_a_machine_without_gpu_are_400(idle: LiveServer) -> None:
+    with idle.client(ADMIN_KEY) as http:
         response = http.post("/api/admin/models/qwen/load", json={"gpu_device_ids": [0]})
         assert response.status_code == 400
         assert response.json()["error"]["param"] == "gpu_device_ids"
         assert "no usable GPU" in response.json()["error"]["message"]
         assert http.post("/api/admin/models/qwen/load", json={"gpu": 1}).status_code == 400
+        assert http.get("/api/admin/models/qwen").json()["state"] == "downloaded"  # nothing was loaded
 
 
 def test_unload_during_a_stream_drains_it(serve) -> None:
@@ -191,9 +198,8 @@ def test_many_concurrent_streams_complete(serve) -> None:
 
 
 @pytest.mark.parametrize("key", [None, CLIENT_KEY])
-def test_admin_routes_need_an_admin_key(serve, key: str | None) -> None:
-    server = serve(**KEYS)
-    with server.client(key) as http:
+def test_admin_routes_need_an_admin_key(idle: LiveServer, key: str | None) -> None:
+    with idle.client(key) as http:
         response = http.get("/api/admin/status")
     assert response.status_code == (401 if key is None else 403)
     assert set(response.json()["error"]) == {"message", "type", "param", "code"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -22,18 +23,34 @@ def anyio_backend() -> str:
 
 
 class Recorder:
-    """A blocking batch function (like `transcribe`) that records every call it gets."""
+    """A blocking batch function (like `transcribe`) that records every call it gets. After `hold()`, a call
+    is recorded, then blocks its worker thread until `release()`: a batch that runs as long as the test wants."""
 
-    def __init__(self, delay_s: float = 0.05) -> None:
+    def __init__(self) -> None:
         self.calls: list[tuple[list[int], str]] = []
-        self.delay_s = delay_s
         self.threads: set[str] = set()
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
 
     def __call__(self, items: list[int], options: str) -> list[str]:
         self.threads.add(threading.current_thread().name)
         self.calls.append((list(items), options))
-        time.sleep(self.delay_s)
+        if not self._open.wait(30):
+            raise TimeoutError("the test never released the batch")
         return [f"{options}:{item}" for item in items]
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.005)
 
 
 def make(recorder: Recorder, batch_size: int = 8, queue_size: int = 64) -> DynamicBatcher[int, str, str]:
@@ -71,28 +88,34 @@ async def test_pieces_of_one_request_come_back_in_order() -> None:
 
 
 async def test_full_queue_is_429_with_retry_after() -> None:
-    recorder = Recorder(delay_s=0.3)
+    recorder = Recorder()
+    recorder.hold()
     batcher = make(recorder, batch_size=1, queue_size=2)
     first = asyncio.ensure_future(batcher.submit([1], "en"))
-    await asyncio.sleep(0.05)  # the worker took it: the queue is empty again
+    await until(lambda: len(recorder.calls) == 1)  # the worker took it and runs it: the queue is empty again
     waiting = asyncio.ensure_future(batcher.submit([2, 3], "en"))
-    await asyncio.sleep(0)
+    await until(lambda: batcher.waiting == 2)
     with pytest.raises(RateLimitError) as caught:
         await batcher.submit([4], "en")
     assert caught.value.status_code == 429 and caught.value.code == "queue_full"
     assert int(caught.value.headers["Retry-After"]) >= 1
+    recorder.release()
     assert await first == ["en:1"] and await waiting == ["en:2", "en:3"]
     await batcher.stop()
 
 
 async def test_cancelled_callers_are_dropped_before_the_model() -> None:
-    recorder = Recorder(delay_s=0.2)
+    recorder = Recorder()
+    recorder.hold()
     batcher = make(recorder, batch_size=1)
     busy = asyncio.ensure_future(batcher.submit([1], "en"))
-    await asyncio.sleep(0.05)
+    await until(lambda: len(recorder.calls) == 1)  # [1] runs
     gone = asyncio.ensure_future(batcher.submit([2], "en"))
-    await asyncio.sleep(0.01)
+    await until(lambda: batcher.waiting == 1)  # [2] waits for it
     gone.cancel()
+    await asyncio.wait([gone])
+    assert gone.cancelled()
+    recorder.release()
     assert await busy == ["en:1"]
     assert await batcher.submit([3], "en") == ["en:3"]
     assert [items for items, _ in recorder.calls] == [[1], [3]]
@@ -120,11 +143,12 @@ def announcing(recorder: Recorder, cap_s: float = 5.0, batch_size: int = 4) -> D
 
 
 async def test_a_batch_waits_for_announced_work_and_includes_it() -> None:
-    recorder = Recorder(delay_s=0.01)
+    recorder = Recorder()
     batcher = announcing(recorder)
     coming = batcher.announce("en")  # an upload for the same options is being decoded
     first = asyncio.ensure_future(batcher.submit([1], "en"))
-    await asyncio.sleep(0.2)  # ten times ASR_BATCH_WAIT_MS: without the announcement the batch would have run
+    # The behaviour under test is time itself: ten times ASR_BATCH_WAIT_MS, and the batch still waits.
+    await asyncio.sleep(0.2)
     assert recorder.calls == [] and not first.done()
     second = asyncio.ensure_future(batcher.submit([2], "en", coming))  # queued and withdrawn in one step
     assert await first == ["en:1"] and await second == ["en:2"]
@@ -134,7 +158,7 @@ async def test_a_batch_waits_for_announced_work_and_includes_it() -> None:
 
 
 async def test_a_full_batch_does_not_wait_for_announced_work() -> None:
-    recorder = Recorder(delay_s=0.01)
+    recorder = Recorder()
     batcher = announcing(recorder, batch_size=2)
     with batcher.announce("en"):
         started = time.monotonic()
@@ -146,7 +170,7 @@ async def test_a_full_batch_does_not_wait_for_announced_work() -> None:
 async def test_a_lone_request_is_not_delayed() -> None:
     """Nothing announced for its options (work for other options may be): the batch waits ASR_BATCH_WAIT_MS,
     no more, as before announcements existed."""
-    recorder = Recorder(delay_s=0.0)
+    recorder = Recorder()
     batcher = announcing(recorder, cap_s=5.0)
     for announced in (None, "de"):  # nothing at all, then an upload in another language on its way
         announcement = batcher.announce(announced) if announced else None
@@ -160,11 +184,11 @@ async def test_a_lone_request_is_not_delayed() -> None:
 
 async def test_an_announcement_of_unknown_options_holds_every_batch() -> None:
     """A request whose language is still to be detected may join any batch."""
-    recorder = Recorder(delay_s=0.0)
+    recorder = Recorder()
     batcher = announcing(recorder)
     unknown = batcher.announce(None)
     first = asyncio.ensure_future(batcher.submit([1], "de"))
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # ten times ASR_BATCH_WAIT_MS, and the batch still waits: the behaviour under test
     assert recorder.calls == []
     assert await asyncio.gather(first, batcher.submit([2], "de", unknown)) == [["de:1"], ["de:2"]]
     assert [items for items, _ in recorder.calls] == [[1, 2]]
@@ -173,27 +197,27 @@ async def test_an_announcement_of_unknown_options_holds_every_batch() -> None:
 
 @pytest.mark.parametrize("ending", ["failed", "cancelled"])
 async def test_a_failed_or_cancelled_announcement_does_not_leave_the_batch_waiting(ending: str) -> None:
-    recorder = Recorder(delay_s=0.0)
+    recorder = Recorder()
     batcher = announcing(recorder, cap_s=30.0)
-    decoding = asyncio.Event()
+    decoding, fail = asyncio.Event(), asyncio.Event()
 
     async def request() -> None:
-        """Announces itself, then its decode fails or its client leaves: it never submits."""
+        """Announces itself, then its decode fails (when told) or its client leaves: it never submits."""
         with batcher.announce("en"):
             decoding.set()
-            if ending == "failed":
-                await asyncio.sleep(0.2)
-                raise ValueError("the upload could not be decoded")
-            await asyncio.Event().wait()
+            await fail.wait()
+            raise ValueError("the upload could not be decoded")
 
     coming = asyncio.ensure_future(request())
     await decoding.wait()
     waiting = asyncio.ensure_future(batcher.submit([1], "en"))
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.1)  # five times ASR_BATCH_WAIT_MS: the announcement holds the batch (the behaviour)
     assert not waiting.done()
     started = time.monotonic()
     if ending == "cancelled":
         coming.cancel()
+    else:
+        fail.set()
     assert await waiting == ["en:1"]
     assert time.monotonic() - started < 1.0  # not the 30 s cap
     assert batcher.stats()["announced"] == 0
@@ -204,7 +228,7 @@ async def test_a_failed_or_cancelled_announcement_does_not_leave_the_batch_waiti
 async def test_announced_work_holds_batches_back_no_longer_than_the_cap() -> None:
     """ASR_BATCH_DECODE_WAIT_MS, counted from the announcement: a decode that never ends (or a very long
     one) delays the batches that form meanwhile by that much at most, and later ones not at all."""
-    recorder = Recorder(delay_s=0.0)
+    recorder = Recorder()
     batcher = announcing(recorder, cap_s=0.4)
     batcher.announce("en")  # never submitted, never withdrawn
     started = time.monotonic()

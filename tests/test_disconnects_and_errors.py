@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
 from app.models.qwen import QwenModel
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, live_server, tiny_settings
 
 LONG = {"model": "qwen", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 3500, "ignore_eos": True}
 SHORT = {"model": "qwen", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 2}
@@ -25,9 +26,18 @@ def assert_engine_is_free(server: LiveServer) -> None:
     assert server.wait_for_state("qwen", "loaded", admin_key=None)["in_flight_requests"] == 0
 
 
-def test_stream_disconnect_stops_generation(serve) -> None:
-    server = serve(lazy_load_models=False)
-    server.wait_for_state("qwen", "loaded", admin_key=None)
+@pytest.fixture(scope="module")
+def preloaded(tmp_path_factory: pytest.TempPathFactory, tiny_qwen_dir: Path) -> Iterator[LiveServer]:
+    """One gateway (open mode, the model loaded at start) for the disconnect tests: each leaves it as it found
+    it, loaded with no request in flight, or fails."""
+    settings = tiny_settings(tmp_path_factory.mktemp("model_cache"), tiny_qwen_dir, lazy_load_models=False)
+    with live_server(settings) as server:
+        server.wait_for_state("qwen", "loaded", admin_key=None)
+        yield server
+
+
+def test_stream_disconnect_stops_generation(preloaded: LiveServer) -> None:
+    server = preloaded
     with (
         server.client() as http,
         http.stream("POST", "/v1/chat/completions", json={**LONG, "stream": True}) as response,
@@ -38,9 +48,8 @@ def test_stream_disconnect_stops_generation(serve) -> None:
     assert_engine_is_free(server)
 
 
-def test_non_stream_disconnect_stops_generation(serve) -> None:
-    server = serve(lazy_load_models=False)
-    server.wait_for_state("qwen", "loaded", admin_key=None)
+def test_non_stream_disconnect_stops_generation(preloaded: LiveServer) -> None:
+    server = preloaded
     with server.client(timeout=0.5) as http, pytest.raises(httpx.ReadTimeout):
         http.post("/v1/chat/completions", json=LONG)
     assert_engine_is_free(server)

@@ -3,32 +3,41 @@ own answers left as they are."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.config import CHECKOUT, Settings, default_frontend_dist
-from tests.conftest import ADMIN_KEY, CLIENT_KEY
+from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, live_server, tiny_settings
 
 KEYS = {"openai_api_keys": f"clientA:{CLIENT_KEY}", "admin_api_keys": f"ops:{ADMIN_KEY}"}
 INDEX = "<!doctype html><html><body><div id='root'></div><script src='/assets/app-abc123.js'></script></body></html>"
 SCRIPT = "console.log('dashboard');"
 
 
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    folder = tmp_path / "dist"
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built dashboard (no test changes it), beside a file that must not be served."""
+    folder = tmp_path_factory.mktemp("build") / "dist"
     (folder / "assets").mkdir(parents=True)
     (folder / "index.html").write_text(INDEX)
     (folder / "assets" / "app-abc123.js").write_text(SCRIPT)
     (folder / "favicon.svg").write_text("<svg/>")
-    (tmp_path / "secret.txt").write_text("not served")
+    (folder.parent / "secret.txt").write_text("not served")
     return folder
 
 
-def test_the_app_and_its_routes_get_index_html(serve, dist: Path) -> None:
-    server = serve(frontend_dist=dist, **KEYS)
-    with server.client() as http:
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, tiny_qwen_dir: Path, dist: Path) -> Iterator[LiveServer]:
+    """One gateway serving `dist` for the tests that only read from it."""
+    settings = tiny_settings(tmp_path_factory.mktemp("model_cache"), tiny_qwen_dir, frontend_dist=dist, **KEYS)
+    with live_server(settings) as server:
+        yield server
+
+
+def test_the_app_and_its_routes_get_index_html(site: LiveServer) -> None:
+    with site.client() as http:
         for path in ("/", "/models", "/jobs/x", "/jobs/job_0123/", "/index.html"):
             response = http.get(path)
             assert response.status_code == 200, path
@@ -49,9 +58,8 @@ def test_the_app_and_its_routes_get_index_html(serve, dist: Path) -> None:
         assert revalidated.status_code == 304 and revalidated.headers["cache-control"] == "no-cache"
 
 
-def test_missing_files_and_api_paths_stay_404_envelopes(serve, dist: Path) -> None:
-    server = serve(frontend_dist=dist, **KEYS)
-    with server.client() as anonymous, server.client(ADMIN_KEY) as admin:
+def test_missing_files_and_api_paths_stay_404_envelopes(site: LiveServer) -> None:
+    with site.client() as anonymous, site.client(ADMIN_KEY) as admin:
         for path in ("/missing.js", "/assets/app-000000.js", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt"):
             response = anonymous.get(path)
             assert response.status_code == 404, path
@@ -66,14 +74,13 @@ def test_missing_files_and_api_paths_stay_404_envelopes(serve, dist: Path) -> No
         assert anonymous.delete("/health").status_code == 405  # a route's other methods keep their 405
 
 
-def test_the_api_answers_as_before(serve, dist: Path) -> None:
-    server = serve(frontend_dist=dist, **KEYS)
-    with server.client() as http:
+def test_the_api_answers_as_before(site: LiveServer) -> None:
+    with site.client() as http:
         assert http.get("/health").json()["status"] == "ok"
         assert http.get("/openapi.json").json()["info"]["title"] == "Inference Gateway"
         assert "swagger" in http.get("/docs").text.lower()
         assert "redoc" in http.get("/redoc").text.lower()
-    with server.client(CLIENT_KEY) as http:
+    with site.client(CLIENT_KEY) as http:
         assert http.get("/v1/models").json()["object"] == "list"
 
 

@@ -35,8 +35,8 @@ def gpu(index: int, used: int, utilization: int | None = 50, temperature: int | 
 
 
 def test_without_gpu_it_degrades_to_no_gpu() -> None:
-    if gpu_monitor.visible_gpu_count():
-        pytest.skip("this machine has a GPU")
+    """No GPU, or none visible: GPUs are hidden from the tests not marked gpu (tests/gpu_visibility.py)."""
+    assert gpu_monitor.visible_gpu_count() == 0
     monitor = GPUMonitor(interval_s=0.05)
     monitor.start()
     try:
@@ -138,7 +138,7 @@ def test_history_route(serve) -> None:
         hour = http.get("/api/admin/monitor/history").json()
         assert hour["range"] == "1h" and hour["step_s"] == 5
         assert len(hour["system"]) >= 1  # the monitor samples once at start
-        assert hour["gpus"] == [] or gpu_monitor.visible_gpu_count()
+        assert hour["gpus"] == []  # GPUs are hidden from this test
         assert http.get("/api/admin/monitor/history", params={"range": "24h"}).json()["step_s"] == 240
         wrong = http.get("/api/admin/monitor/history", params={"range": "2h"})
         assert wrong.status_code == 400 and wrong.json()["error"]["param"] == "range"

@@ -95,6 +95,7 @@ def test_chat_stream_with_usage(sdk: openai.OpenAI) -> None:
         model="tiny-qwen",
         messages=MESSAGES,
         max_tokens=10,
+        seed=21,
         stream=True,
         stream_options={"include_usage": True},
         extra_body={"ignore_eos": True},
@@ -111,6 +112,11 @@ def test_chat_stream_with_usage(sdk: openai.OpenAI) -> None:
     assert usage_chunk.usage.completion_tokens == 10
     assert usage_chunk.usage.total_tokens == usage_chunk.usage.prompt_tokens + 10
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    # The stream's pieces add up to what the same sampled request answers in one piece.
+    sampled = sdk.chat.completions.create(
+        model="tiny-qwen", messages=MESSAGES, max_tokens=10, seed=21, extra_body={"ignore_eos": True}
+    )
+    assert streamed and streamed == sampled.choices[0].message.content
     again = sdk.chat.completions.create(
         model="tiny-qwen", messages=MESSAGES, max_tokens=10, temperature=0, extra_body={"ignore_eos": True}
     )
@@ -124,7 +130,6 @@ def test_chat_stream_with_usage(sdk: openai.OpenAI) -> None:
     )
     greedy_text = "".join(c.choices[0].delta.content or "" for c in greedy_stream if c.choices)
     assert greedy_text == again.choices[0].message.content
-    assert isinstance(streamed, str)
 
 
 def test_raw_sse_framing(gateway: LiveServer) -> None:
