@@ -57,8 +57,17 @@ def decoding(max_upload_mb: float = 1, max_audio_seconds: float = 10, **settings
     )
 
 
+async def save_and_decode(service: AudioDecoding, upload: UploadFile) -> DecodedAudio:
+    """What a speech request does with its upload: saved at the HTTP edge, then decoded; no file is left."""
+    path = await save_upload(upload, service.max_upload_bytes)
+    try:
+        return await service.decode(path)
+    finally:
+        path.unlink(missing_ok=True)
+
+
 async def read_upload(upload: UploadFile, max_upload_mb: float = 1, max_audio_seconds: float = 10) -> DecodedAudio:
-    return await decoding(max_upload_mb, max_audio_seconds).read_upload(upload)
+    return await save_and_decode(decoding(max_upload_mb, max_audio_seconds), upload)
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -401,10 +410,10 @@ async def test_decodes_at_once_are_bounded_and_so_are_the_waiting(
     monkeypatch.setattr(audio_io, "decode_audio", held_decode)
     service = decoding(max_concurrent_decodes=2, decode_queue_size=1)
     wav = audio_files["16k.wav"]
-    first = [asyncio.create_task(service.read_upload(upload_of_file(wav))) for _ in range(3)]
+    first = [asyncio.create_task(save_and_decode(service, upload_of_file(wav))) for _ in range(3)]
     await until(lambda: service.stats()["waiting"] == 1 and service.stats()["running"] == 2)
     with pytest.raises(RateLimitError) as caught:
-        await service.read_upload(upload_of_file(wav))
+        await save_and_decode(service, upload_of_file(wav))
     assert caught.value.status_code == 429 and caught.value.code == "queue_full"
     assert int(caught.value.headers["Retry-After"]) >= 1
     assert "MAX_CONCURRENT_DECODES" in caught.value.message and "DECODE_QUEUE_SIZE" in caught.value.message
@@ -433,13 +442,13 @@ async def test_a_decode_holds_its_slot_until_ffmpeg_is_done_even_when_its_caller
 
     monkeypatch.setattr(audio_io, "decode_audio", slow_decode)
     service = decoding(max_concurrent_decodes=1, decode_queue_size=0)
-    gone = asyncio.create_task(service.read_upload(upload_of_file(audio_files["16k.wav"])))
+    gone = asyncio.create_task(save_and_decode(service, upload_of_file(audio_files["16k.wav"])))
     await asyncio.to_thread(started.wait, 10)
     gone.cancel()
     await asyncio.wait([gone], timeout=0.1)
     assert not gone.done() and service.stats()["running"] == 1  # FFmpeg still works: the slot is still taken
     with pytest.raises(RateLimitError):
-        await service.read_upload(upload_of_file(audio_files["16k.wav"]))
+        await save_and_decode(service, upload_of_file(audio_files["16k.wav"]))
     release.set()
     with pytest.raises(asyncio.CancelledError):
         await gone

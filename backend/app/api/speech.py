@@ -1,25 +1,20 @@
 """The HTTP edge of the speech pipeline: an upload becomes the pipeline's input (a temporary audio file),
-a rendered result becomes a response, and a client that left gets its `499` here, and only here."""
+a rendered result becomes a response, and a client that left gets its `499` (`api/client_gone.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
 
 from fastapi import Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from app.api.client_gone import unless_gone
 from app.api.dependencies import AppState
 from app.infra.audio_io import save_upload
-from app.infra.tasks import until_disconnected
 from app.services.speech import SpeechResult, SpeechTask
 from app.services.speech_formats import Rendered
-
-T = TypeVar("T")
-CLIENT_GONE = 499
-"""nginx's "client closed request": the status recorded for a request whose client left before the answer."""
 
 
 @asynccontextmanager
@@ -35,12 +30,6 @@ async def saved_upload(upload: UploadFile, max_bytes: int) -> AsyncIterator[Path
 def response_of(body: Rendered) -> Response:
     """A JSON object as JSON, text as `text/plain`."""
     return PlainTextResponse(body) if isinstance(body, str) else JSONResponse(body)
-
-
-async def unless_gone(request: Request, work: Awaitable[T], respond: Callable[[T], Response]) -> Response:
-    """`respond(await work)`, or `499` (and `work` cancelled) when the client disconnects first."""
-    result = await until_disconnected(request, work)
-    return Response(status_code=CLIENT_GONE) if result is None else respond(result)
 
 
 async def run_speech(

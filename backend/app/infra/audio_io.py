@@ -270,14 +270,6 @@ class AudioDecoding:
         pace = sum(self._recent) / len(self._recent) if self._recent else 1.0
         return max(1, math.ceil(pace * (self.waiting + 1) / self.slots))
 
-    async def read_upload(self, upload: UploadFile) -> DecodedAudio:
-        """Save and decode an uploaded audio file; the temporary file never outlives the call."""
-        path = await save_upload(upload, self.max_upload_bytes)
-        try:
-            return await self.decode(path)
-        finally:
-            _discard(path)
-
     async def decode(self, path: Path, *, wait_unbounded: bool = False) -> DecodedAudio:
         """`decode_audio` on a worker thread once a slot is free (`wait_unbounded`: never a 429)."""
         if not wait_unbounded and self._free.locked() and self.waiting >= self.queue_size:

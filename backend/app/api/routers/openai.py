@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
 
+from app.api.client_gone import unless_gone
 from app.api.dependencies import AppState, Credentials, StateDep, require_client
 from app.api.event_stream import EventStreamResponse
 from app.api.json_body import JsonBody
 from app.api.schemas.errors import error_responses
 from app.api.schemas.openai import ModelList, ModelObject
 from app.errors import ModelNotFoundError
-from app.infra.tasks import until_disconnected
 from app.models.base import BaseModelWrapper
 from app.services import openai_service
 from app.services.openai_requests import ChatCompletionRequest, CompletionRequest
@@ -76,7 +76,6 @@ async def _generate(body: ChatCompletionRequest | CompletionRequest, request: Re
     if body.stream:
         return EventStreamResponse(generation.stream(), on_close=generation.release)
     try:
-        result = await until_disconnected(request, generation.complete())
+        return await unless_gone(request, generation.complete(), JSONResponse)
     finally:
         await generation.release()
-    return Response(status_code=499) if result is None else JSONResponse(result)
