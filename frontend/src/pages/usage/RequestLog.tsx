@@ -37,6 +37,40 @@ import {
 
 const PAGE_SIZES = [25, 50, 100];
 
+/** A select of the names seen in the usage (clients or models), or any. */
+function NameFilter({
+  label,
+  value,
+  names,
+  onChange,
+  testId,
+}: {
+  label: string;
+  value: string;
+  names: string[];
+  onChange: (value: string) => void;
+  testId: string;
+}) {
+  return (
+    <TextField
+      select
+      size="small"
+      label={label}
+      value={value}
+      onChange={(event) => onChange(event.target.value)}
+      sx={FILTER_WIDTH}
+      data-testid={testId}
+    >
+      <MenuItem value="">Any</MenuItem>
+      {names.map((name) => (
+        <MenuItem key={name} value={name}>
+          {name}
+        </MenuItem>
+      ))}
+    </TextField>
+  );
+}
+
 function statusColor(status: number): 'success' | 'warning' | 'error' | 'default' {
   if (status >= 500) return 'error';
   if (status >= 400) return 'warning';
@@ -151,38 +185,20 @@ export function RequestLog({ clients, models }: RequestLogProps) {
           </Typography>
         </Box>
         <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 1.5, mb: 2 }}>
-          <TextField
-            select
-            size="small"
+          <NameFilter
             label="Client"
             value={client}
-            onChange={(event) => change(setClient)(event.target.value)}
-            sx={FILTER_WIDTH}
-            data-testid="request-log-filter-client"
-          >
-            <MenuItem value="">Any</MenuItem>
-            {clients.map((name) => (
-              <MenuItem key={name} value={name}>
-                {name}
-              </MenuItem>
-            ))}
-          </TextField>
-          <TextField
-            select
-            size="small"
+            names={clients}
+            onChange={change(setClient)}
+            testId="request-log-filter-client"
+          />
+          <NameFilter
             label="Model"
             value={model}
-            onChange={(event) => change(setModel)(event.target.value)}
-            sx={FILTER_WIDTH}
-            data-testid="request-log-filter-model"
-          >
-            <MenuItem value="">Any</MenuItem>
-            {models.map((name) => (
-              <MenuItem key={name} value={name}>
-                {name}
-              </MenuItem>
-            ))}
-          </TextField>
+            names={models}
+            onChange={change(setModel)}
+            testId="request-log-filter-model"
+          />
           <TextField
             select
             size="small"
