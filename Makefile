@@ -26,7 +26,7 @@ lint:  ## ruff; the layers and the types of backend/app; every import declared; 
 	.venv/bin/mypy
 	.venv/bin/deptry .
 	.venv/bin/hadolint Dockerfile
-	shellcheck build_docker.sh run_docker.sh scripts/*.sh
+	shellcheck -x build_docker.sh run_docker.sh scripts/*.sh
 
 frontend-test:  ## the dashboard's lint, format, types, generated client, component tests
 	cd frontend && npm run lint && npm run format:check && npm run typecheck && npm run check:api && npm test

@@ -20,20 +20,8 @@ Variables:
 EOF
 }
 
-# One argument as the shell reads it back: bare when it is plain, single-quoted otherwise.
-quote() {
-  if [[ $1 =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then
-    printf '%s' "$1"
-  else
-    printf "'%s'" "${1//\'/\'\\\'\'}"
-  fi
-}
-
-print_command() {
-  local quoted=() arg
-  for arg in "$@"; do quoted+=("$(quote "$arg")"); done
-  echo "${quoted[*]}"
-}
+# shellcheck source=scripts/print_command.sh
+source "$(dirname "${BASH_SOURCE[0]}")/scripts/print_command.sh"
 
 dry_run=false
 image=""
