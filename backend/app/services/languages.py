@@ -14,13 +14,15 @@ the `ASR_BATCH_SIZE`, `ASR_BATCH_WAIT_MS` and `ASR_QUEUE_SIZE` settings).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.config import Settings
 from app.errors import InvalidRequestError, ModelNotFoundError
 from app.infra.audio_io import DecodedAudio
 from app.models.base import BaseModelWrapper
+from app.models.roles import IdentifiesLanguages
 from app.services.asr_batching import DynamicBatcher
 from app.slots import Role
 
@@ -32,16 +34,13 @@ if TYPE_CHECKING:
 LANGID_MODEL = "langid"
 
 
-@runtime_checkable
-class LanguageIdentifier(Protocol):
-    """A model that tells the language of audio: the `langid` slot, or an ASR wrapper that can."""
+@dataclass(frozen=True)
+class Identifier:
+    """What tells a request's spoken language: `wrapper` (held for the request, its key names the batches)
+    and its `identify_languages`."""
 
-    key: str
-    kind: str
-
-    def identify_languages(self, audios: list[np.ndarray]) -> list[str]:
-        """ISO 639 codes, one per mono float32 16 kHz clip (blocking)."""
-        ...
+    wrapper: BaseModelWrapper
+    identify_languages: Callable[[list[np.ndarray]], list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,39 +77,38 @@ class LanguageService:
         """The service of the language identification slots (`app.slots.SLOTS`)."""
         return cls(settings, registry)
 
-    def identifier(self, asr: BaseModelWrapper) -> BaseModelWrapper | None:
+    def identifier(self, asr: BaseModelWrapper) -> Identifier | None:
         """What detects the spoken language for the loaded ASR model `asr`: the model itself when it can,
         else the `langid` slot when served; None when nothing can, or when `asr` takes no language."""
         if not asr.runtime.server.get("languages"):
             return None
-        if isinstance(asr, LanguageIdentifier):
-            return asr
+        if isinstance(asr, IdentifiesLanguages):  # a capability some ASR families have (Canary has not)
+            return Identifier(asr, asr.identify_languages)
         try:
-            return self.registry.resolve(LANGID_MODEL, Role.LANGUAGE_IDENTIFICATION)
+            langid = self.registry.resolve(LANGID_MODEL, Role.LANGUAGE_IDENTIFICATION)
         except ModelNotFoundError:
             return None
+        return Identifier(langid, langid.identify_languages)
 
     def default(self, asr: BaseModelWrapper) -> SpokenLanguage:
         code = self.settings.asr_default_language
         check_language(code, "language", asr.runtime.server, origin="default")
         return SpokenLanguage(code, "default")
 
-    def batcher(self, identifier: BaseModelWrapper) -> DynamicBatcher[np.ndarray, None, str]:
-        if identifier.key not in self._batchers:
-            assert isinstance(identifier, LanguageIdentifier)
+    def batcher(self, identifier: Identifier) -> DynamicBatcher[np.ndarray, None, str]:
+        key = identifier.wrapper.key
+        if key not in self._batchers:
             settings = self.settings
-            self._batchers[identifier.key] = DynamicBatcher(
-                identifier.key,
+            self._batchers[key] = DynamicBatcher(
+                key,
                 lambda clips, _: identifier.identify_languages(clips),
                 batch_size=settings.asr_batch_size,
                 max_wait_s=settings.asr_batch_wait_ms / 1000,
                 queue_size=settings.asr_queue_size,
             )
-        return self._batchers[identifier.key]
+        return self._batchers[key]
 
-    async def identify(
-        self, identifier: BaseModelWrapper, audio: DecodedAudio, asr: BaseModelWrapper
-    ) -> SpokenLanguage:
+    async def identify(self, identifier: Identifier, audio: DecodedAudio, asr: BaseModelWrapper) -> SpokenLanguage:
         """The language `identifier` hears in the first `LANGID_WINDOW_S` seconds; 400 when `asr` lacks it."""
         clip = audio.samples[: int(self.settings.langid_window_s * audio.sample_rate)]
         (code,) = await self.batcher(identifier).submit([clip], None)

@@ -20,12 +20,11 @@ from app.errors import InvalidRequestError
 from app.infra.audio_io import AudioDecoding, DecodedAudio
 from app.infra.request_records import current_record
 from app.infra.tasks import together
-from app.models.base import BaseModelWrapper
 from app.models.roles import ASRWrapper, DiarizationWrapper
 from app.models.types import Diarization, DiarizeOptions, SpeakerTurn, TimedText, TranscribeOptions, Transcript
 from app.services.asr_service import TranscriptionService
 from app.services.diarization_service import DiarizationService
-from app.services.languages import LanguageService, SpokenLanguage, check_language
+from app.services.languages import Identifier, LanguageService, SpokenLanguage, check_language
 from app.services.model_registry import ModelRegistry
 from app.services.speakers import SpeakerSegment, assign_speakers
 from app.services.transcripts import TranscribeRequest
@@ -171,7 +170,7 @@ class SpeechPipeline:
         check_language(asked.language, "language", asr.runtime.server)
         check_language(asked.target_language, "target_language", asr.runtime.server)
 
-    def known_language(self, asr: ASRWrapper, given: str | None) -> SpokenLanguage | BaseModelWrapper:
+    def known_language(self, asr: ASRWrapper, given: str | None) -> SpokenLanguage | Identifier:
         """The spoken language when it is known before decoding (given, or the default), else the model
         that will identify it."""
         if given is not None:
@@ -201,8 +200,10 @@ class SpeechPipeline:
                     spoken = known
                 else:
                     identifier = known
-                    if identifier is not asr:
-                        await stack.enter_async_context(self.registry.acquire(identifier.key, identifier.role))
+                    if identifier.wrapper is not asr:
+                        await stack.enter_async_context(
+                            self.registry.acquire(identifier.wrapper.key, Role.LANGUAGE_IDENTIFICATION)
+                        )
             diarizer = None
             if task.diarize is not None:
                 diarizer = await stack.enter_async_context(self.registry.acquire(DIARIZATION_MODEL, Role.DIARIZATION))

@@ -131,8 +131,10 @@ class JobRunner:
             if isinstance(known, SpokenLanguage):
                 spoken = known
             else:  # identified (the langid slot loads like any model a job needs)
-                identifier = known if known is wrapper else await self.registry.loaded(known.key, known.role)
-                spoken = await self._in_turn(identifier, partial(speech.languages.identify, identifier, audio, wrapper))
+                if known.wrapper is not wrapper:
+                    await self.registry.loaded(known.wrapper.key, Role.LANGUAGE_IDENTIFICATION)
+                identify = partial(speech.languages.identify, known, audio, wrapper)
+                spoken = await self._in_turn(known.wrapper, identify)
             options = asked.options(spoken.code)
             batcher = speech.transcription.batcher(wrapper)
 
