@@ -77,87 +77,60 @@ class GatewayMetrics:
     def __init__(self, scraped: ServiceStateCollector) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.scraped = scraped
-        registry = self.registry
-        self.requests = _Children(
-            Counter(
-                "gateway_requests",
-                "HTTP requests answered, by route template, method, status and client",
-                ["route", "method", "status", "client"],
-                registry=registry,
-            )
+
+        def counter(name: str, documentation: str, labels: list[str]) -> _Children[Counter]:
+            return _Children(Counter(name, documentation, labels, registry=self.registry))
+
+        def histogram(
+            name: str, documentation: str, labels: list[str], buckets: tuple[float, ...]
+        ) -> _Children[Histogram]:
+            return _Children(Histogram(name, documentation, labels, buckets=buckets, registry=self.registry))
+
+        self.requests = counter(
+            "gateway_requests",
+            "HTTP requests answered, by route template, method, status and client",
+            ["route", "method", "status", "client"],
         )
-        self.latency = _Children(
-            Histogram(
-                "gateway_request_duration_seconds",
-                "Seconds from a request's arrival to the end of its response (a stream's last byte)",
-                ["route", "method"],
-                buckets=LATENCY_BUCKETS,
-                registry=registry,
-            )
+        self.latency = histogram(
+            "gateway_request_duration_seconds",
+            "Seconds from a request's arrival to the end of its response (a stream's last byte)",
+            ["route", "method"],
+            LATENCY_BUCKETS,
         )
-        self.time_to_first_token = _Children(
-            Histogram(
-                "gateway_llm_time_to_first_token_seconds",
-                "LLM requests: seconds from arrival to the first generated token",
-                ["model"],
-                buckets=TTFT_BUCKETS,
-                registry=registry,
-            )
+        self.time_to_first_token = histogram(
+            "gateway_llm_time_to_first_token_seconds",
+            "LLM requests: seconds from arrival to the first generated token",
+            ["model"],
+            TTFT_BUCKETS,
         )
-        self.inter_token_latency = _Children(
-            Histogram(
-                "gateway_llm_inter_token_latency_seconds",
-                "LLM requests of 2 tokens or more: the request's mean seconds between generated tokens "
-                "(one observation per request)",
-                ["model"],
-                buckets=INTER_TOKEN_BUCKETS,
-                registry=registry,
-            )
+        self.inter_token_latency = histogram(
+            "gateway_llm_inter_token_latency_seconds",
+            "LLM requests of 2 tokens or more: the request's mean seconds between generated tokens "
+            "(one observation per request)",
+            ["model"],
+            INTER_TOKEN_BUCKETS,
         )
-        self.prompt_tokens = _Children(
-            Counter(
-                "gateway_llm_prompt_tokens", "Prompt tokens of LLM requests", ["model", "client"], registry=registry
-            )
+        self.prompt_tokens = counter("gateway_llm_prompt_tokens", "Prompt tokens of LLM requests", ["model", "client"])
+        self.generated_tokens = counter(
+            "gateway_llm_generated_tokens", "Tokens generated for LLM requests", ["model", "client"]
         )
-        self.generated_tokens = _Children(
-            Counter(
-                "gateway_llm_generated_tokens",
-                "Tokens generated for LLM requests",
-                ["model", "client"],
-                registry=registry,
-            )
+        self.audio_seconds = counter(
+            "gateway_audio_seconds",
+            "Seconds of audio processed, by task (transcription, diarization); requests and job runs",
+            ["task", "model", "client"],
         )
-        self.audio_seconds = _Children(
-            Counter(
-                "gateway_audio_seconds",
-                "Seconds of audio processed, by task (transcription, diarization); requests and job runs",
-                ["task", "model", "client"],
-                registry=registry,
-            )
+        self.rate_limited = counter(
+            "gateway_rate_limit_refusals",
+            "Requests refused for the per-client rate limit (429 rate_limit_exceeded)",
+            ["client"],
         )
-        self.rate_limited = _Children(
-            Counter(
-                "gateway_rate_limit_refusals",
-                "Requests refused for the per-client rate limit (429 rate_limit_exceeded)",
-                ["client"],
-                registry=registry,
-            )
+        self.quota_refused = counter(
+            "gateway_quota_refusals", "Requests refused for a daily quota (429 insufficient_quota)", ["client"]
         )
-        self.quota_refused = _Children(
-            Counter(
-                "gateway_quota_refusals",
-                "Requests refused for a daily quota (429 insufficient_quota)",
-                ["client"],
-                registry=registry,
-            )
-        )
-        self.job_runs = _Children(
-            Counter(
-                "gateway_job_runs",
-                "Job runs ended, by task, status (200 succeeded, 499 cancelled, else failed) and client",
-                ["task", "status", "client"],
-                registry=registry,
-            )
+        self.job_runs = counter(
+            "gateway_job_runs",
+            "Job runs ended, by task, status (200 succeeded, 499 cancelled, else failed) and client",
+            ["task", "status", "client"],
         )
 
     def observe(self, record: RequestRecord) -> None:
