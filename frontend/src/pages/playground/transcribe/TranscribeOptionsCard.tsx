@@ -33,6 +33,43 @@ function routeNote(options: TranscribeOptions): string {
   return 'Sent to /v1/audio/transcriptions.';
 }
 
+/** A select of the languages the playground offers, with an empty choice first (`emptyLabel`). */
+function LanguageSelect({
+  label,
+  emptyLabel,
+  value,
+  onChange,
+  disabled,
+  helperText,
+}: {
+  label: string;
+  emptyLabel: string;
+  value: string;
+  onChange: (code: string) => void;
+  disabled: boolean;
+  helperText: string;
+}) {
+  return (
+    <TextField
+      select
+      size="small"
+      label={label}
+      slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}
+      value={value}
+      onChange={(event) => onChange(event.target.value)}
+      disabled={disabled}
+      helperText={helperText}
+    >
+      <MenuItem value="">{emptyLabel}</MenuItem>
+      {LANGUAGES.map(([code, name]) => (
+        <MenuItem key={code} value={code}>
+          {name} ({code})
+        </MenuItem>
+      ))}
+    </TextField>
+  );
+}
+
 export function TranscribeOptionsCard({
   models,
   options,
@@ -61,40 +98,22 @@ export function TranscribeOptionsCard({
             noneText="No speech model is served."
             disabled={disabled}
           />
-          <TextField
-            select
-            size="small"
+          <LanguageSelect
             label="Spoken language"
-            slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}
+            emptyLabel="Auto"
             value={options.language}
-            onChange={(event) => onChange({ ...options, language: event.target.value })}
+            onChange={(language) => onChange({ ...options, language })}
             disabled={disabled}
             helperText="Auto: detected when a model can, else the gateway's default."
-          >
-            <MenuItem value="">Auto</MenuItem>
-            {LANGUAGES.map(([code, name]) => (
-              <MenuItem key={code} value={code}>
-                {name} ({code})
-              </MenuItem>
-            ))}
-          </TextField>
-          <TextField
-            select
-            size="small"
+          />
+          <LanguageSelect
             label="Translate into"
-            slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}
+            emptyLabel="No translation"
             value={options.targetLanguage}
-            onChange={(event) => onChange({ ...options, targetLanguage: event.target.value })}
+            onChange={(targetLanguage) => onChange({ ...options, targetLanguage })}
             disabled={disabled}
             helperText={routeNote(options)}
-          >
-            <MenuItem value="">No translation</MenuItem>
-            {LANGUAGES.map(([code, name]) => (
-              <MenuItem key={code} value={code}>
-                {name} ({code})
-              </MenuItem>
-            ))}
-          </TextField>
+          />
           <TextField
             select
             size="small"
