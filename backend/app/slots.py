@@ -26,6 +26,8 @@ class Role(StrEnum):
     ASR = "asr"
     LANGUAGE_IDENTIFICATION = "langid"
     DIARIZATION = "diarization"
+    TRANSLATION = "translation"
+    SPEECH_SYNTHESIS = "tts"
 
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -35,6 +37,8 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.DIARIZATION: "a speaker diarization model, served by /api/diarization/process and diarize=true",
     Role.LANGUAGE_IDENTIFICATION: "a spoken-language identification model, which the speech routes use when a "
     "request gives no language",
+    Role.TRANSLATION: "a text translation model, served by /v1/translate",
+    Role.SPEECH_SYNTHESIS: "a text-to-speech model, served by /v1/audio/speech",
 }
 """How a 404 `wrong_model_kind` describes a model of each role."""
 

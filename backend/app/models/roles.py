@@ -12,7 +12,15 @@ from abc import abstractmethod
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from app.models.base import BaseModelWrapper
-from app.models.types import Diarization, DiarizeOptions, TranscribeOptions, Transcript
+from app.models.types import (
+    Diarization,
+    DiarizeOptions,
+    SynthesisOptions,
+    TranscribeOptions,
+    Transcript,
+    TranslateOptions,
+    Translation,
+)
 from app.slots import Role
 
 if TYPE_CHECKING:
@@ -80,7 +88,48 @@ class DiarizationWrapper(BaseModelWrapper):
         """Who spoke when (blocking; one thread per `replica` below `replicas` at once)."""
 
 
+class TranslationWrapper(BaseModelWrapper):
+    """A text translation model (`services.translation` batches its sentences across requests)."""
+
+    role: ClassVar[Role] = Role.TRANSLATION
+
+    @abstractmethod
+    def language_codes(self) -> list[str]:
+        """The languages the loaded model knows, as its own codes (`fra_Latn`)."""
+
+    @abstractmethod
+    def translate_batch(self, texts: list[str], options: TranslateOptions) -> list[Translation]:
+        """One translation per text, all with `options` (blocking: run on a thread)."""
+
+
+class SpeechSynthesisWrapper(BaseModelWrapper):
+    """A text-to-speech model (`services.speech_synthesis` batches its sentences across requests)."""
+
+    role: ClassVar[Role] = Role.SPEECH_SYNTHESIS
+
+    @property
+    @abstractmethod
+    def sample_rate(self) -> int:
+        """The rate of the audio `synthesize` returns."""
+
+    @abstractmethod
+    def voices(self) -> list[str]:
+        """The voices a request may name (speakers of the checkpoint)."""
+
+    @abstractmethod
+    def synthesize(self, texts: list[str], options: SynthesisOptions) -> list[np.ndarray]:
+        """Mono float32 audio at `sample_rate`, one per text, all with `options` (blocking)."""
+
+
 ROLE_CONTRACTS: dict[Role, type[BaseModelWrapper]] = {
-    contract.role: contract for contract in (LLMWrapper, ASRWrapper, LanguageIdWrapper, DiarizationWrapper)
+    contract.role: contract
+    for contract in (
+        LLMWrapper,
+        ASRWrapper,
+        LanguageIdWrapper,
+        DiarizationWrapper,
+        TranslationWrapper,
+        SpeechSynthesisWrapper,
+    )
 }
 """The contract a wrapper of each role subclasses (checked when a slot is registered)."""

@@ -64,3 +64,29 @@ class Diarization:
     turns: list[SpeakerTurn]
     exclusive: list[SpeakerTurn]
     speakers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TranslateOptions:
+    """What one translation asks of the model; requests with equal options share a batch. Languages are the
+    model's own codes (`fra_Latn`), already resolved from aliases."""
+
+    src_lang: str
+    tgt_lang: str
+    beam_size: int = 1
+    max_new_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    text: str
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesisOptions:
+    """What one speech synthesis asks of the model; requests with equal options share a batch."""
+
+    voice: str
+    speed: float = 1.0

@@ -13,7 +13,15 @@ from app.errors import GatewayError, ModelNotFoundError, ModelUnavailableError, 
 from app.infra.gpu_monitor import GpuSample
 from app.infra.request_records import current_record
 from app.models.base import BaseModelWrapper, ModelState
-from app.models.roles import ROLE_CONTRACTS, ASRWrapper, DiarizationWrapper, LanguageIdWrapper, LLMWrapper
+from app.models.roles import (
+    ROLE_CONTRACTS,
+    ASRWrapper,
+    DiarizationWrapper,
+    LanguageIdWrapper,
+    LLMWrapper,
+    SpeechSynthesisWrapper,
+    TranslationWrapper,
+)
 from app.services.slot_bindings import WrapperFactory, default_factories
 from app.slots import ROLE_DESCRIPTIONS, Role
 
@@ -72,6 +80,10 @@ class ModelRegistry:
     def resolve(self, name: str, role: Literal[Role.LANGUAGE_IDENTIFICATION]) -> LanguageIdWrapper: ...
     @overload
     def resolve(self, name: str, role: Literal[Role.DIARIZATION]) -> DiarizationWrapper: ...
+    @overload
+    def resolve(self, name: str, role: Literal[Role.TRANSLATION]) -> TranslationWrapper: ...
+    @overload
+    def resolve(self, name: str, role: Literal[Role.SPEECH_SYNTHESIS]) -> SpeechSynthesisWrapper: ...
     @overload
     def resolve(self, name: str, role: Role) -> BaseModelWrapper: ...
     def resolve(self, name: str, role: Role) -> BaseModelWrapper:
@@ -151,6 +163,14 @@ class ModelRegistry:
         self, name: str, role: Literal[Role.DIARIZATION]
     ) -> AbstractAsyncContextManager[DiarizationWrapper]: ...
     @overload
+    def acquire(
+        self, name: str, role: Literal[Role.TRANSLATION]
+    ) -> AbstractAsyncContextManager[TranslationWrapper]: ...
+    @overload
+    def acquire(
+        self, name: str, role: Literal[Role.SPEECH_SYNTHESIS]
+    ) -> AbstractAsyncContextManager[SpeechSynthesisWrapper]: ...
+    @overload
     def acquire(self, name: str, role: Role) -> AbstractAsyncContextManager[BaseModelWrapper]: ...
     def acquire(self, name: str, role: Role) -> AbstractAsyncContextManager[BaseModelWrapper]:
         """Hold the named model for one request, lazily loading it when the settings allow; typed as the
@@ -199,6 +219,10 @@ class ModelRegistry:
     async def loaded(self, name: str, role: Literal[Role.LANGUAGE_IDENTIFICATION]) -> LanguageIdWrapper: ...
     @overload
     async def loaded(self, name: str, role: Literal[Role.DIARIZATION]) -> DiarizationWrapper: ...
+    @overload
+    async def loaded(self, name: str, role: Literal[Role.TRANSLATION]) -> TranslationWrapper: ...
+    @overload
+    async def loaded(self, name: str, role: Literal[Role.SPEECH_SYNTHESIS]) -> SpeechSynthesisWrapper: ...
     @overload
     async def loaded(self, name: str, role: Role) -> BaseModelWrapper: ...
     async def loaded(self, name: str, role: Role) -> BaseModelWrapper:
