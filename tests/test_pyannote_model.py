@@ -23,6 +23,8 @@ from app.infra.audio_io import DecodedAudio
 from app.models.pyannote_model import PYANNOTE_ALLOW_PATTERNS, PyannoteDiarizationModel
 from app.models.types import Diarization, DiarizeOptions, SpeakerTurn
 from app.services.diarization_service import DiarizationService
+from app.slot_options import PyannoteOptions, SlotConfig
+from app.slots import SLOTS
 from tests.fake_hub import COMMIT, FakeHub
 
 RATE = 16000
@@ -151,8 +153,12 @@ def test_identity_and_one_gpu_only(tmp_path: Path) -> None:
     assert wrapper.status()["state"] == "absent"
     assert wrapper.allow_patterns == PYANNOTE_ALLOW_PATTERNS
     assert set(PYANNOTE_ALLOW_PATTERNS) == {"*.bin", "*.ckpt", "*.safetensors", "*.yaml", "*.json", "*.npz"}
-    other = PyannoteDiarizationModel(Settings(_env_file=None, model_cache_dir=tmp_path), lambda: None, key="diar")
-    assert other.served_names == ["pyannote/speaker-diarization-community-1", "pyannote", "diar"]
+    # A second diarization slot (from a models file) answers to its own names only.
+    spec = next(s for s in SLOTS if s.key == "pyannote")
+    slot = SlotConfig("diar", spec, PyannoteOptions(model_id="org/other-pipeline", model_aliases=["x"]), "file")
+    other = PyannoteDiarizationModel(Settings(_env_file=None, model_cache_dir=tmp_path), lambda: None, slot)
+    assert other.served_names == ["org/other-pipeline", "x", "diar"]
+    assert other.setting_name("model_id") == "`model_id` of slot 'diar' in MODELS_CONFIG"
     with pytest.raises(InvalidRequestError, match="one GPU") as caught:
         wrapper.select_devices([0, 1])
     assert caught.value.param == "gpu_device_ids"

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.slot_options import SlotConfig, declared_slots, environment_slot
 from app.slots import SLOTS
 
 GPU_DEFAULT_LLM = "Qwen/Qwen3-VL-30B-A3B-Instruct"
@@ -167,6 +168,11 @@ class Settings(BaseSettings):
     )
     enabled_models: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_SLOTS), description="Model slots to serve, e.g. `qwen,canary`."
+    )
+    models_config: Path | None = Field(
+        None,
+        description="A YAML or JSON file declaring more model slots (several LLMs, ASR models...); see "
+        "doc/operations.md.",
     )
     lazy_load_models: bool = True
     lazy_load_wait_s: float = Field(
@@ -345,7 +351,7 @@ class Settings(BaseSettings):
             return parsed
         return value
 
-    @field_validator("huggingface_token", "frontend_dist", mode="before")
+    @field_validator("huggingface_token", "frontend_dist", "models_config", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return value or None
@@ -403,6 +409,32 @@ class Settings(BaseSettings):
                 "such files would always get 429"
             )
         return self
+
+    _slots: tuple[SlotConfig, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _declare_slots(self) -> Settings:
+        try:
+            self._slots = declared_slots(self, self.enabled_models, self.models_config)
+        except ValueError as exc:
+            where = f"MODELS_CONFIG ({self.models_config})" if self.models_config else "ENABLED_MODELS"
+            raise ValueError(f"{where}: {exc}") from None
+        return self
+
+    @property
+    def slots(self) -> tuple[SlotConfig, ...]:
+        """Every slot to serve: the built-in ones ENABLED_MODELS names, then the models file's."""
+        return self._slots
+
+    def builtin_slot(self, key: str) -> SlotConfig:
+        """A built-in slot (`app.slots.SLOTS`) as the environment sets it, served or not."""
+        served = next((s for s in self._slots if s.key == key and s.source == "environment"), None)
+        spec = next((s for s in SLOTS if s.key == key), None)
+        if served is not None:
+            return served
+        if spec is None:
+            raise KeyError(key)
+        return environment_slot(self, spec)
 
     @property
     def max_json_body_bytes(self) -> int:

@@ -53,6 +53,9 @@ class SlotSpec:
     contract (`app.models.roles.ROLE_CONTRACTS`)."""
     settings_prefix: str
     """The prefix of the slot's settings (`QWEN` for QWEN_MODEL_ID)."""
+    family: str
+    """What a models file entry names in `family:` to declare another slot of this kind (the options of each
+    family: `app.slot_options.FAMILY_OPTIONS`); the first family of a role is the one `role:` alone picks."""
     service: str | None = None
     """`module:factory` of the service that batches or queues the role's work, built once as
     `factory(settings, registry)` and shared by every slot that names it; None: the routes call the wrapper."""
@@ -65,12 +68,13 @@ class SlotSpec:
 
 
 SLOTS: tuple[SlotSpec, ...] = (
-    SlotSpec("qwen", Role.LLM, "app.models.qwen:QwenModel", "QWEN"),
+    SlotSpec("qwen", Role.LLM, "app.models.qwen:QwenModel", "QWEN", "llm"),
     SlotSpec(
         "canary",
         Role.ASR,
         "app.models.canary:CanaryASRModel",
         "CANARY",
+        "canary",
         service="app.services.asr_service:TranscriptionService.for_gateway",
         state_field="transcription",
         status_section="batching",
@@ -80,6 +84,7 @@ SLOTS: tuple[SlotSpec, ...] = (
         Role.DIARIZATION,
         "app.models.pyannote_model:PyannoteDiarizationModel",
         "PYANNOTE",
+        "pyannote",
         service="app.services.diarization_service:DiarizationService.for_gateway",
         state_field="diarization",
         status_section="diarization_queues",
@@ -89,6 +94,7 @@ SLOTS: tuple[SlotSpec, ...] = (
         Role.LANGUAGE_IDENTIFICATION,
         "app.models.langid:LanguageIdModel",
         "LANGID",
+        "langid",
         service="app.services.languages:LanguageService.for_gateway",
         state_field="languages",
         status_section="language_identification",

@@ -21,6 +21,7 @@ from app.infra import gpu_monitor
 from app.infra.cuda_init import cuda_initialisation
 from app.infra.hub_download import hub_cache_dir_name
 from app.models.remedies import remedy_for
+from app.slot_options import SlotConfig
 from app.slots import Role
 
 logger = logging.getLogger("app.models")
@@ -120,10 +121,11 @@ class BaseModelWrapper(ABC):
     """Shown by `/v1/models`: a model clients name on some route."""
     one_gpu: str | None = None
     """Set for models that run on one device: what they are, for the 400 a load on several GPUs gets."""
-    settings_prefix: str | None = None
-    """The prefix of the slot's settings (`QWEN` for QWEN_MODEL_ID), named in the remedies of its failures."""
-    device_setting: str | None = None
-    """The setting that picks the GPU of a load that names none, for the remedies."""
+    device_field: ClassVar[str] = "gpu_device_id"
+    """The slot option that picks the GPU of a load that names none, for the remedies."""
+    slot: SlotConfig | None = None
+    """Where the slot's options come from (the environment or the models file), for messages; None for wrappers
+    built by hand (tests)."""
 
     def __init__(
         self,
@@ -187,6 +189,10 @@ class BaseModelWrapper(ABC):
     def served_names(self) -> list[str]:
         """Names clients may use for this model; the first one is its `id` in `/v1/models`."""
         return list(dict.fromkeys([self.public_model_id, self.key]))
+
+    def setting_name(self, field: str) -> str:
+        """How the operator sets the slot's `field`: `CANARY_MODEL_ID`, or the field of its models file entry."""
+        return self.slot.setting_name(field) if self.slot is not None else f"the {field} of slot '{self.key}'"
 
     # --- status ---------------------------------------------------------------------------------
     def update_runtime(self, **changes: Any) -> None:

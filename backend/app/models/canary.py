@@ -20,6 +20,7 @@ from app.errors import InvalidRequestError
 from app.models.base import describe_error
 from app.models.roles import ASRWrapper
 from app.models.types import TimedText, TranscribeOptions, Transcript
+from app.slot_options import CanaryOptions, SlotConfig
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,17 +55,19 @@ def find_nemo_file(path: Path) -> Path:
 
 class CanaryASRModel(ASRWrapper):
     one_gpu = "an ASR model"
-    settings_prefix = "CANARY"
-    device_setting = "CANARY_GPU_DEVICE_ID"
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "canary") -> None:
+    def __init__(
+        self, settings: Settings, token_provider: Callable[[], str | None], slot: SlotConfig | None = None
+    ) -> None:
+        self.slot = slot or settings.builtin_slot("canary")
+        self.options = self.slot.options_as(CanaryOptions)
         super().__init__(
-            key=key,
-            model_id=settings.canary_model_id,
+            key=self.slot.key,
+            model_id=self.options.model_id or "nvidia/canary-1b-v2",
             cache_dir=settings.model_cache_dir,
             token_provider=token_provider,
-            revision=settings.canary_revision,
+            revision=self.options.revision,
             allow_patterns=NEMO_ALLOW_PATTERNS,
             hub_endpoint=settings.hf_endpoint,
         )
@@ -80,7 +83,7 @@ class CanaryASRModel(ASRWrapper):
 
     @property
     def served_names(self) -> list[str]:
-        return list(dict.fromkeys([self.public_model_id, *self.settings.canary_model_aliases, self.key]))
+        return list(dict.fromkeys([self.public_model_id, *self.options.model_aliases, self.key]))
 
     @property
     def window_s(self) -> float:
@@ -88,7 +91,7 @@ class CanaryASRModel(ASRWrapper):
         return self.settings.asr_window_s
 
     def default_devices(self, gpu_count: int) -> list[str]:
-        return self.select_devices([self.settings.canary_gpu_device_id]) if gpu_count else ["cpu"]
+        return self.select_devices([self.options.gpu_device_id]) if gpu_count else ["cpu"]
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def _load(self, path: Path, devices: list[str]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from app.config import Settings
 from app.models.base import describe_error
 from app.models.canary import NEMO_ALLOW_PATTERNS, find_nemo_file
 from app.models.roles import LanguageIdWrapper
+from app.slot_options import LanguageIdOptions, SlotConfig
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,18 +35,20 @@ def language_code(label: str) -> str:
 
 class LanguageIdModel(LanguageIdWrapper):
     one_gpu = "a language identification model"
-    settings_prefix = "LANGID"
-    device_setting = "CANARY_GPU_DEVICE_ID"
     listed = False  # the speech routes use it; no route takes it by name
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "langid") -> None:
+    def __init__(
+        self, settings: Settings, token_provider: Callable[[], str | None], slot: SlotConfig | None = None
+    ) -> None:
+        self.slot = slot or settings.builtin_slot("langid")
+        self.options = self.slot.options_as(LanguageIdOptions)
         super().__init__(
-            key=key,
-            model_id=settings.langid_model_id,
+            key=self.slot.key,
+            model_id=self.options.model_id or "nvidia/langid_ambernet",
             cache_dir=settings.model_cache_dir,
             token_provider=token_provider,
-            revision=settings.langid_revision,
+            revision=self.options.revision,
             allow_patterns=NEMO_ALLOW_PATTERNS,
             hub_endpoint=settings.hf_endpoint,
         )
@@ -54,7 +57,7 @@ class LanguageIdModel(LanguageIdWrapper):
         self._labels: list[str] = []
 
     def default_devices(self, gpu_count: int) -> list[str]:
-        return self.select_devices([self.settings.canary_gpu_device_id]) if gpu_count else ["cpu"]
+        return self.select_devices([self.options.gpu_device_id]) if gpu_count else ["cpu"]
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def _load(self, path: Path, devices: list[str]) -> dict[str, Any]:

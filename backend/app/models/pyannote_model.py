@@ -25,6 +25,7 @@ from app.config import Settings
 from app.errors import InvalidRequestError, ModelUnavailableError
 from app.models.roles import DiarizationWrapper
 from app.models.types import Diarization, DiarizeOptions, SpeakerTurn
+from app.slot_options import PyannoteOptions, SlotConfig
 
 if TYPE_CHECKING:
     import numpy as np
@@ -122,17 +123,19 @@ def _model_summary(model: Any, reference: Any) -> dict[str, Any]:
 
 class PyannoteDiarizationModel(DiarizationWrapper):
     one_gpu = "a diarization pipeline (DIARIZATION_REPLICAS copies of it)"
-    settings_prefix = "PYANNOTE"
-    device_setting = "PYANNOTE_GPU_DEVICE_ID"
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "pyannote") -> None:
+    def __init__(
+        self, settings: Settings, token_provider: Callable[[], str | None], slot: SlotConfig | None = None
+    ) -> None:
+        self.slot = slot or settings.builtin_slot("pyannote")
+        self.options = self.slot.options_as(PyannoteOptions)
         super().__init__(
-            key=key,
-            model_id=settings.pyannote_model_id,
+            key=self.slot.key,
+            model_id=self.options.model_id or "pyannote/speaker-diarization-community-1",
             cache_dir=settings.model_cache_dir,
             token_provider=token_provider,
-            revision=settings.pyannote_revision,
+            revision=self.options.revision,
             allow_patterns=PYANNOTE_ALLOW_PATTERNS,
             hub_endpoint=settings.hf_endpoint,
         )
@@ -141,14 +144,14 @@ class PyannoteDiarizationModel(DiarizationWrapper):
 
     @property
     def served_names(self) -> list[str]:
-        return list(dict.fromkeys([self.public_model_id, "pyannote", self.key]))
+        return list(dict.fromkeys([self.public_model_id, *self.options.model_aliases, self.key]))
 
     @property
     def replicas(self) -> int:
-        return len(self._pipelines)
+        return self.options.replicas
 
     def default_devices(self, gpu_count: int) -> list[str]:
-        return self.select_devices([self.settings.pyannote_gpu_device_id]) if gpu_count else ["cpu"]
+        return self.select_devices([self.options.gpu_device_id]) if gpu_count else ["cpu"]
 
     # --- lifecycle --------------------------------------------------------------------------------
     def _missing_path(self) -> Path | None:
@@ -161,10 +164,11 @@ class PyannoteDiarizationModel(DiarizationWrapper):
     async def _download_locked(self) -> Path:
         missing = self._missing_path()
         if missing is not None:
-            error = f"the pipeline folder {missing} does not exist (PYANNOTE_MODEL_ID names a path, not a Hub id)"
+            setting = self.setting_name("model_id")
+            error = f"the pipeline folder {missing} does not exist ({setting} names a path, not a Hub id)"
             self._fail("load failed", "load", error)
             raise ModelUnavailableError(
-                f"model '{self.key}' cannot load: its pipeline folder does not exist (PYANNOTE_MODEL_ID)",
+                f"model '{self.key}' cannot load: its pipeline folder does not exist ({self.setting_name('model_id')})",
                 code="model_path_missing",
             )
         return await super()._download_locked()
@@ -175,14 +179,14 @@ class PyannoteDiarizationModel(DiarizationWrapper):
     def _build(self, path: Path, device: str) -> dict[str, Any]:
         config = resolve_pipeline_config(path)
         # pyannote reads this on every call; its default (on) applies only while the variable is unset.
-        os.environ["PYANNOTE_METRICS_ENABLED"] = "1" if self.settings.pyannote_telemetry else "0"
+        os.environ["PYANNOTE_METRICS_ENABLED"] = "1" if self.options.telemetry else "0"
         version = _pyannote_version()
         import torch
         from pyannote.audio import Pipeline
         from pyannote.audio.pipelines import SpeakerDiarization
 
         pipelines = []
-        for _ in range(self.settings.diarization_replicas):
+        for _ in range(self.options.replicas):
             # from_pretrained fills the config's dicts in: each copy gets its own.
             pipeline = Pipeline.from_pretrained(copy.deepcopy(config))
             if not isinstance(pipeline, SpeakerDiarization):
@@ -202,7 +206,7 @@ class PyannoteDiarizationModel(DiarizationWrapper):
             "sample_rate": first._segmentation.model.hparams.sample_rate,
             "device": device,
             "replicas": len(pipelines),
-            "telemetry": self.settings.pyannote_telemetry,
+            "telemetry": self.options.telemetry,
         }
         if device == "cpu":
             server["note"] = CPU_NOTE

@@ -16,6 +16,7 @@ from app.errors import InvalidRequestError
 from app.infra import gpu_monitor
 from app.models.prompts import PromptBuilder
 from app.models.roles import LLMWrapper
+from app.slot_options import LLMOptions, SlotConfig
 
 # Weights, configs and tokenizer files; skips the original PyTorch/GGUF copies some repos carry.
 LLM_ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.tiktoken", "*.txt", "*.jinja", "*.py"]
@@ -26,18 +27,21 @@ def vllm_installed() -> bool:
 
 
 class QwenModel(LLMWrapper):
-    settings_prefix = "QWEN"
-    device_setting = "QWEN_GPU_DEVICE_IDS"
+    device_field = "gpu_device_ids"
 
-    def __init__(self, settings: Settings, token_provider: Callable[[], str | None], key: str = "qwen") -> None:
-        on_vllm = gpu_monitor.visible_gpu_count() > 0 and vllm_installed() and settings.qwen_engine != "transformers"
-        model_id = settings.qwen_model_id or (GPU_DEFAULT_LLM if on_vllm else CPU_DEFAULT_LLM)
+    def __init__(
+        self, settings: Settings, token_provider: Callable[[], str | None], slot: SlotConfig | None = None
+    ) -> None:
+        self.slot = slot or settings.builtin_slot("qwen")
+        self.options = options = self.slot.options_as(LLMOptions)
+        on_vllm = gpu_monitor.visible_gpu_count() > 0 and vllm_installed() and options.engine != "transformers"
+        model_id = options.model_id or (GPU_DEFAULT_LLM if on_vllm else CPU_DEFAULT_LLM)
         super().__init__(
-            key=key,
+            key=self.slot.key,
             model_id=model_id,
             cache_dir=settings.model_cache_dir,
             token_provider=token_provider,
-            revision=settings.qwen_revision,
+            revision=options.revision,
             allow_patterns=LLM_ALLOW_PATTERNS,
             hub_endpoint=settings.hf_endpoint,
         )
@@ -48,25 +52,25 @@ class QwenModel(LLMWrapper):
 
     @property
     def served_names(self) -> list[str]:
-        settings = self.settings
-        names = [settings.qwen_served_model_name or self.public_model_id, *settings.qwen_model_aliases, self.key]
+        options = self.options
+        names = [options.served_model_name or self.public_model_id, *options.model_aliases, self.key]
         return list(dict.fromkeys(names))
 
     def default_devices(self, gpu_count: int) -> list[str]:
         if not gpu_count:
             return ["cpu"]
-        if self.settings.qwen_gpu_device_ids:
-            return self.select_devices(self.settings.qwen_gpu_device_ids)
-        size = min(self.settings.qwen_tensor_parallel_size or 1, gpu_count)
+        if self.options.gpu_device_ids:
+            return self.select_devices(self.options.gpu_device_ids)
+        size = min(self.options.tensor_parallel_size or 1, gpu_count)
         return [f"cuda:{i}" for i in range(size)]
 
     def engine_for(self, devices: list[str]) -> str:
-        choice = self.settings.qwen_engine
+        choice = self.options.engine
         on_gpu = devices[0].startswith("cuda")
         if choice == "auto":
             return "vllm" if on_gpu and vllm_installed() else "transformers"
         if choice == "vllm" and not on_gpu:
-            raise InvalidRequestError("QWEN_ENGINE=vllm needs a GPU; this load asked for the CPU")
+            raise InvalidRequestError(f"{self.setting_name('engine')}=vllm needs a GPU; this load asked for the CPU")
         return choice
 
     def gpu_memory_reading(self, devices: list[str]) -> dict[str, int]:
@@ -95,7 +99,7 @@ class QwenModel(LLMWrapper):
         return server
 
     async def _start_engine(self, path: Path, devices: list[str]) -> LLMEngine:
-        settings = self.settings
+        options = self.options
         if self.engine_for(devices) == "vllm":
             from app.engines.vllm_engine import VLLMEngine
 
@@ -104,11 +108,11 @@ class QwenModel(LLMWrapper):
                 path,
                 cuda_visible_devices=gpu_monitor.cuda_visible_devices_for(indices),
                 tensor_parallel_size=len(indices),
-                max_model_len=settings.qwen_max_model_len,
-                dtype=settings.qwen_dtype,
-                gpu_memory_utilization=settings.qwen_gpu_memory_utilization,
+                max_model_len=options.max_model_len,
+                dtype=options.dtype,
+                gpu_memory_utilization=options.gpu_memory_utilization,
                 served_model_name=self.served_names[0],
-                extra_args=settings.qwen_engine_args,
+                extra_args=options.engine_args,
             )
         from app.engines.transformers_engine import TransformersEngine
 
@@ -116,9 +120,9 @@ class QwenModel(LLMWrapper):
             TransformersEngine.load,
             path,
             devices[0],
-            settings.qwen_dtype,
-            settings.qwen_max_model_len,
-            settings.qwen_cpu_max_concurrency,
+            options.dtype,
+            options.max_model_len,
+            options.cpu_max_concurrency,
         )
 
     async def _unload(self) -> None:

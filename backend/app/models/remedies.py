@@ -30,10 +30,9 @@ def remedy_for(wrapper: BaseModelWrapper, error: str, exc: BaseException | None)
     chain = list(_chain(exc))
     names = {cls.__name__ for e in chain for cls in type(e).__mro__}
     text = " ".join([error, *(str(e) for e in chain)]).lower()
-    prefix = wrapper.settings_prefix
-    model_id = f"{prefix}_MODEL_ID" if prefix else f"the model id of slot '{wrapper.key}'"
-    revision = f"{prefix}_REVISION" if prefix else "its revision"
-    device = wrapper.device_setting or "the slot's default GPU"
+    model_id = wrapper.setting_name("model_id")
+    revision = wrapper.setting_name("revision")
+    device = wrapper.setting_name(wrapper.device_field)
 
     if "GatedRepoError" in names or any(w in text for w in ("gated", "restricted", "401 client", "403 client")):
         return (
@@ -60,8 +59,8 @@ def remedy_for(wrapper: BaseModelWrapper, error: str, exc: BaseException | None)
     if "OutOfMemoryError" in names or "out of memory" in text:
         if wrapper.role == Role.LLM:
             return (
-                "The GPU ran out of memory: lower QWEN_GPU_MEMORY_UTILIZATION or QWEN_MAX_MODEL_LEN, unload another "
-                "model, or load on other GPUs."
+                f"The GPU ran out of memory: lower {wrapper.setting_name('gpu_memory_utilization')} or "
+                f"{wrapper.setting_name('max_model_len')}, unload another model, or load on other GPUs."
             )
         return (
             f"The GPU ran out of memory: load on another GPU (gpu_device_ids, or {device} for loads that name "

@@ -81,7 +81,7 @@ class DiarizationWrapper(BaseModelWrapper):
     @property
     @abstractmethod
     def replicas(self) -> int:
-        """Copies of the pipeline loaded: `diarize` may run on that many threads at once."""
+        """Copies of the pipeline a load makes: `diarize` may run on that many threads at once."""
 
     @abstractmethod
     def diarize(self, samples: np.ndarray, sample_rate: int, options: DiarizeOptions, replica: int = 0) -> Diarization:

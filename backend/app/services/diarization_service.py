@@ -155,10 +155,7 @@ class DiarizationService:
 
     def _queue(self, wrapper: DiarizationWrapper) -> _ModelQueue:
         if wrapper.key not in self._queues:
-            settings = self.settings
-            self._queues[wrapper.key] = _ModelQueue(
-                wrapper, settings.diarization_replicas, settings.diarization_queue_size
-            )
+            self._queues[wrapper.key] = _ModelQueue(wrapper, wrapper.replicas, self.settings.diarization_queue_size)
         return self._queues[wrapper.key]
 
     async def diarize(self, wrapper: DiarizationWrapper, audio: DecodedAudio, options: DiarizeOptions) -> Diarization:

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
     from app.services.model_registry import ModelRegistry
 
-LANGID_MODEL = "langid"
-
 
 @dataclass(frozen=True)
 class Identifier:
@@ -85,7 +83,9 @@ class LanguageService:
         if isinstance(asr, IdentifiesLanguages):  # a capability some ASR families have (Canary has not)
             return Identifier(asr, asr.identify_languages)
         try:
-            langid = self.registry.resolve(LANGID_MODEL, Role.LANGUAGE_IDENTIFICATION)
+            langid = self.registry.resolve(
+                self.registry.default_key(Role.LANGUAGE_IDENTIFICATION), Role.LANGUAGE_IDENTIFICATION
+            )
         except ModelNotFoundError:
             return None
         return Identifier(langid, langid.identify_languages)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal, overload
 
-from app.config import Settings
+from app.config import Settings, SettingsError
 from app.errors import GatewayError, ModelNotFoundError, ModelUnavailableError, NotFoundError
 from app.infra.gpu_monitor import GpuSample
 from app.infra.request_records import current_record
@@ -22,12 +22,12 @@ from app.models.roles import (
     SpeechSynthesisWrapper,
     TranslationWrapper,
 )
-from app.services.slot_bindings import WrapperFactory, default_factories
-from app.slots import ROLE_DESCRIPTIONS, Role
+from app.services.slot_bindings import WrapperFactory, build_wrapper
+from app.slots import ROLE_DESCRIPTIONS, SLOTS, Role
 
 logger = logging.getLogger("app.registry")
 
-__all__ = ["ModelRegistry", "WrapperFactory", "default_factories"]
+__all__ = ["ModelRegistry", "WrapperFactory"]
 
 
 _PENDING = (ModelState.ABSENT, ModelState.DOWNLOADED, ModelState.DOWNLOADING, ModelState.LOADING)
@@ -47,9 +47,21 @@ class ModelRegistry:
     def configure(self, with_defaults: bool = True) -> None:
         self.settings.model_cache_dir.mkdir(parents=True, exist_ok=True)
         if with_defaults:
-            for key, factory in default_factories().items():
-                if key in self.settings.enabled_models:
-                    self.register(factory(self.settings, self._token_provider))
+            for slot in self.settings.slots:
+                self.register(build_wrapper(slot, self.settings, self._token_provider))
+            self.check_served_names()
+
+    def check_served_names(self) -> None:
+        """Two slots answering to one name would make the name pick one of them silently: refused at start."""
+        owners: dict[str, str] = {}
+        for wrapper in self._wrappers.values():
+            for name in wrapper.served_names:
+                other = owners.setdefault(name, wrapper.key)
+                if other != wrapper.key:
+                    raise SettingsError(
+                        f"model slots '{other}' and '{wrapper.key}' both answer to the name '{name}': change the "
+                        f"model id or the aliases of one of them ({wrapper.setting_name('model_aliases')})"
+                    )
 
     def register(self, wrapper: BaseModelWrapper) -> None:
         contract = ROLE_CONTRACTS[wrapper.role]
@@ -67,6 +79,12 @@ class ModelRegistry:
             raise NotFoundError(
                 f"no model slot '{key}'; known slots: {', '.join(self._wrappers) or 'none'}", param="key"
             ) from None
+
+    def default_key(self, role: Role) -> str:
+        """The slot of `role` used where a request names none (diarize=true, language identification): the first
+        declared, built-in slots first; when none is served, the role's built-in key (its lookup gives the 404)."""
+        served = next((w.key for w in self._wrappers.values() if w.role == role), None)
+        return served or next(spec.key for spec in SLOTS if spec.role == role)
 
     def find(self, name: str) -> BaseModelWrapper | None:
         """The model a client names by served name, alias or slot key, whatever its kind."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from app.config import Settings
 from app.models.base import BaseModelWrapper
 from app.models.roles import ROLE_CONTRACTS
+from app.slot_options import SlotConfig
 from app.slots import SLOTS, SlotSpec
 
 if TYPE_CHECKING:
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
 TokenProvider = Callable[[], str | None]
 WrapperFactory = Callable[[Settings, TokenProvider], BaseModelWrapper]
+"""Builds a wrapper by hand, beside the declared slots (`create_app(wrapper_factories=...)`: tests)."""
+SlotWrapperFactory = Callable[[Settings, TokenProvider, SlotConfig], BaseModelWrapper]
 
 
 class SlotService(Protocol):
@@ -47,9 +50,10 @@ def wrapper_class(spec: SlotSpec) -> type[BaseModelWrapper]:
     return cls
 
 
-def default_factories() -> dict[str, WrapperFactory]:
-    """Every slot of the table, as `factory(settings, token_provider) -> wrapper`."""
-    return {spec.key: cast(WrapperFactory, wrapper_class(spec)) for spec in SLOTS}
+def build_wrapper(slot: SlotConfig, settings: Settings, token_provider: TokenProvider) -> BaseModelWrapper:
+    """The wrapper of a declared slot (`Settings.slots`): its family's class, built with the slot's options."""
+    factory = cast(SlotWrapperFactory, wrapper_class(slot.spec))
+    return factory(settings, token_provider, slot)
 
 
 def build_services(settings: Settings, registry: ModelRegistry) -> dict[str, SlotService]:

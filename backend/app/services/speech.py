@@ -30,9 +30,6 @@ from app.services.speakers import SpeakerSegment, assign_speakers
 from app.services.transcripts import TranscribeRequest
 from app.slots import Role
 
-DIARIZATION_MODEL = "pyannote"
-"""The slot every diarization runs on (the diarization routes, `diarize=true`, jobs)."""
-
 
 @dataclass(frozen=True, slots=True)
 class SpeechTask:
@@ -206,7 +203,9 @@ class SpeechPipeline:
                         )
             diarizer = None
             if task.diarize is not None:
-                diarizer = await stack.enter_async_context(self.registry.acquire(DIARIZATION_MODEL, Role.DIARIZATION))
+                diarizer = await stack.enter_async_context(
+                    self.registry.acquire(self.registry.default_key(Role.DIARIZATION), Role.DIARIZATION)
+                )
             if asr is not None and asked is not None:
                 # Batches with these options (any, while the language is unknown) wait for this upload.
                 expected = asked.options(spoken.code) if spoken is not None else None

@@ -27,7 +27,7 @@ from app.services.audio_chunking import transcribe_in_pieces
 from app.services.jobs.model import Job, JobFailure, Stage, StageState
 from app.services.languages import SpokenLanguage
 from app.services.model_registry import ModelRegistry
-from app.services.speech import DIARIZATION_MODEL, SpeechPipeline, SpeechResult
+from app.services.speech import SpeechPipeline, SpeechResult
 from app.slots import Role
 
 T = TypeVar("T")
@@ -153,5 +153,5 @@ class JobRunner:
 
     async def _diarize(self, job: Job, audio: DecodedAudio) -> Diarization:
         async with self._stage(job, "diarization"):
-            wrapper = await self.registry.loaded(DIARIZATION_MODEL, Role.DIARIZATION)
+            wrapper = await self.registry.loaded(self.registry.default_key(Role.DIARIZATION), Role.DIARIZATION)
             return await self._in_turn(wrapper, partial(self.speech.diarize, wrapper, audio, job.options.diarize()))

@@ -53,7 +53,7 @@ from app.services.jobs.model import (
 from app.services.jobs.runner import RESULT_FILE, JobRunner, read_json
 from app.services.jobs.store import JobStore
 from app.services.model_registry import ModelRegistry
-from app.services.speech import DIARIZATION_MODEL, SpeechPipeline, SpeechResult, check_speaker_counts
+from app.services.speech import SpeechPipeline, SpeechResult, check_speaker_counts
 from app.services.speech_formats import Rendered, RenderOptions, render
 from app.slots import Role
 
@@ -141,7 +141,7 @@ class JobService:
             )
         if task != "transcribe":
             try:
-                self._registry.resolve(DIARIZATION_MODEL, Role.DIARIZATION)
+                self._registry.resolve(self._registry.default_key(Role.DIARIZATION), Role.DIARIZATION)
             except ModelNotFoundError:
                 raise InvalidRequestError(
                     f"task '{task}' needs the diarization model, which this server does not serve (ENABLED_MODELS)",
