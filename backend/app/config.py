@@ -492,6 +492,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            field = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            problems.append(f"{field}: {error['msg']}")
+            message = error["msg"].removeprefix("Value error, ")
+            # A check across settings (a model validator) names its variables in its message.
+            problems.append(f"{str(error['loc'][0]).upper()}: {message}" if error["loc"] else message)
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None
