@@ -84,6 +84,10 @@ class CanaryOptions(OneGpuOptions):
     """A NeMo ASR model (Canary, or any NeMo ASR .nemo)."""
 
 
+class WhisperOptions(OneGpuOptions):
+    """A Whisper checkpoint through transformers."""
+
+
 class LanguageIdOptions(OneGpuOptions):
     """A NeMo spoken-language identification model (AmberNet)."""
 
@@ -102,6 +106,7 @@ class PyannoteOptions(OneGpuOptions):
 FAMILY_OPTIONS: dict[str, type[SlotOptions]] = {
     "llm": LLMOptions,
     "canary": CanaryOptions,
+    "whisper": WhisperOptions,
     "langid": LanguageIdOptions,
     "pyannote": PyannoteOptions,
 }

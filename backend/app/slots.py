@@ -100,6 +100,17 @@ SLOTS: tuple[SlotSpec, ...] = (
         status_section="language_identification",
         enabled_by_default=False,  # optional: served only when ENABLED_MODELS names it
     ),
+    SlotSpec(
+        "whisper",
+        Role.ASR,
+        "app.models.whisper:WhisperASRModel",
+        "WHISPER",
+        "whisper",
+        service="app.services.asr_service:TranscriptionService.for_gateway",
+        state_field="transcription",
+        status_section="batching",
+        enabled_by_default=False,  # optional: a second ASR family beside Canary
+    ),
 )
 
 
