@@ -227,6 +227,7 @@ def test_limits_give_413(server: LiveServer) -> None:
         ({"text": ["fine", 3]}, "text"),
         ({"text": {"a": 1}}, "text"),
         ({"src_lang": 5}, "src_lang"),
+        ({"src_lang": "x" * 65}, "src_lang"),
         ({"tgt_lang": None}, "tgt_lang"),
         ({"model": ["nllb"]}, "model"),
         ({"beam_size": "2"}, "beam_size"),

@@ -50,8 +50,10 @@ class TranslationRequest(OpenAIBody):
         str | list[str],
         Field(description="The text to translate, or a list of texts (translated one by one, answered in order)"),
     ]
-    src_lang: str = Field(description="Source language: a model code (`fra_Latn`), a name or an ISO code (`fr`)")
-    tgt_lang: str = Field(description="Target language, named the same ways")
+    src_lang: str = Field(
+        max_length=64, description="Source language: a model code (`fra_Latn`), a name or an ISO code (`fr`)"
+    )
+    tgt_lang: str = Field(max_length=64, description="Target language, named the same ways")
     model: str | None = Field(None, description="The translation model; default: the first one served")
     model_id: str | None = Field(None, description="Accepted for `model` (the BurkimbIA notes' name)")
     beam_size: int = Field(1, ge=1, le=MAX_BEAM_SIZE, description="Beams of the beam search (1: greedy)")
