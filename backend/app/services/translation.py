@@ -274,7 +274,7 @@ class TranslationService:
                 src_lang=self.resolve_language(wrapper, body.src_lang, "src_lang"),
                 tgt_lang=self.resolve_language(wrapper, body.tgt_lang, "tgt_lang"),
                 beam_size=body.beam_size,
-                max_new_tokens=body.max_length,
+                max_new_tokens=body.max_length or self.settings.translation_max_new_tokens,
             )
             if sum(len(t) for t in texts) > INLINE_PLAN_CHARS:
                 sentences, plans = await asyncio.to_thread(plan_texts, texts)
