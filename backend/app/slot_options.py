@@ -88,6 +88,13 @@ class WhisperOptions(OneGpuOptions):
     """A Whisper checkpoint through transformers."""
 
 
+class TranslationOptions(OneGpuOptions):
+    """An NLLB-200 / M2M100 checkpoint through transformers."""
+
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    """`auto`: float16 on a GPU, float32 on the CPU."""
+
+
 class LanguageIdOptions(OneGpuOptions):
     """A NeMo spoken-language identification model (AmberNet)."""
 
@@ -107,6 +114,7 @@ FAMILY_OPTIONS: dict[str, type[SlotOptions]] = {
     "llm": LLMOptions,
     "canary": CanaryOptions,
     "whisper": WhisperOptions,
+    "nllb": TranslationOptions,
     "langid": LanguageIdOptions,
     "pyannote": PyannoteOptions,
 }

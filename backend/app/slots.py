@@ -111,6 +111,17 @@ SLOTS: tuple[SlotSpec, ...] = (
         status_section="batching",
         enabled_by_default=False,  # optional: a second ASR family beside Canary
     ),
+    SlotSpec(
+        "translation",
+        Role.TRANSLATION,
+        "app.models.nllb:NllbTranslationModel",
+        "TRANSLATION",
+        "nllb",
+        service="app.services.translation:TranslationService.for_gateway",
+        state_field="translation",
+        status_section="translation_batching",
+        enabled_by_default=False,
+    ),
 )
 
 
