@@ -2038,14 +2038,6 @@ export interface components {
              */
             best_of: number | null;
         };
-        /**
-         * CustomVoice
-         * @description OpenAI's custom voice reference, `{"id": "voice_1234"}`: here, any voice name of the model.
-         */
-        CustomVoice: {
-            /** Id */
-            id: string;
-        };
         /** SpeechBody */
         SpeechBody: {
             /**
@@ -2062,7 +2054,10 @@ export interface components {
              * Voice
              * @description A voice of the model: OpenAI's voice names (`alloy`, `ash`, ...) map to the checkpoint's speakers, `speaker_<i>` names one; a 400 lists the valid ones.
              */
-            voice: string | components["schemas"]["CustomVoice"];
+            voice: string | {
+                /** Id */
+                id: string;
+            };
             /**
              * Instructions
              * @description Accepted for compatibility; VITS models do not use it.
