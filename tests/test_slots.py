@@ -21,7 +21,7 @@ def test_every_binding_resolves_in_its_layer() -> None:
 
 
 def test_settings_are_derived_from_the_table() -> None:
-    assert config.MODEL_SLOTS == ("qwen", "canary", "pyannote", "langid", "whisper", "translation")
+    assert config.MODEL_SLOTS == ("qwen", "canary", "pyannote", "langid", "whisper", "translation", "tts")
     assert config.DEFAULT_SLOTS == ("qwen", "canary", "pyannote")
     assert set(ROLE_CONTRACTS) == set(Role)
 

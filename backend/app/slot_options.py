@@ -95,6 +95,13 @@ class TranslationOptions(OneGpuOptions):
     """`auto`: float16 on a GPU, float32 on the CPU."""
 
 
+class SpeechSynthesisOptions(OneGpuOptions):
+    """A VITS / MMS-TTS checkpoint through transformers."""
+
+    voices: dict[str, int] = Field(default_factory=dict)
+    """Voice name -> speaker id; replaces the default mapping of OpenAI's voice names (`speaker_<i>` always works)."""
+
+
 class LanguageIdOptions(OneGpuOptions):
     """A NeMo spoken-language identification model (AmberNet)."""
 
@@ -115,6 +122,7 @@ FAMILY_OPTIONS: dict[str, type[SlotOptions]] = {
     "canary": CanaryOptions,
     "whisper": WhisperOptions,
     "nllb": TranslationOptions,
+    "vits": SpeechSynthesisOptions,
     "langid": LanguageIdOptions,
     "pyannote": PyannoteOptions,
 }
