@@ -112,6 +112,36 @@ def parse_quotas(raw: str) -> dict[str, ClientQuota]:
     return quotas
 
 
+def parse_language_aliases(raw: str) -> dict[str, list[str]]:
+    """Parse `moore:moor_Latn,fr:fra_Latn` or a JSON object (`{"moore": ["mos_Latn", "moor_Latn"]}`) into
+    name -> candidate codes; names are matched case-insensitively."""
+    raw = raw.strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        parsed = json.loads(raw)
+        if not isinstance(parsed, dict):
+            raise ValueError("must be a JSON object")
+        pairs = list(parsed.items())
+    else:
+        pairs = []
+        for item in (i.strip() for i in raw.split(",")):
+            name, sep, code = item.partition(":")
+            if item and not sep:
+                raise ValueError(f"'{item}' is not name:code")
+            if item:
+                pairs.append((name, code))
+    aliases: dict[str, list[str]] = {}
+    for name, codes in pairs:
+        candidates = [codes] if isinstance(codes, str) else codes
+        if not isinstance(candidates, list) or not all(isinstance(c, str) and c.strip() for c in candidates):
+            raise ValueError(f"the codes of '{name}' must be a non-empty string or a list of them")
+        if not str(name).strip() or not candidates:
+            raise ValueError(f"an entry has an empty name or no code ('{name}')")
+        aliases[str(name).strip().casefold()] = [c.strip() for c in candidates]
+    return aliases
+
+
 HF_TOKEN_MAX_CHARS = 256
 
 
@@ -267,6 +297,48 @@ class Settings(BaseSettings):
     diarization_replicas: int = Field(1, ge=1, le=16, description="Pipeline copies run in parallel on the device.")
     diarization_queue_size: int = Field(16, ge=1, description="Files waiting per model before new requests get 429.")
 
+    # The translation slot (optional: add `translation` to ENABLED_MODELS): NLLB-200 / M2M100 through transformers.
+    translation_model_id: str = Field(
+        "facebook/nllb-200-distilled-600M",
+        description="Hub id or local folder of an NLLB-200 or M2M100 checkpoint (a fine-tune such as "
+        "burkimbia/BIA-NLLB-600M-5E loads the same way).",
+    )
+    translation_revision: str | None = None
+    translation_model_aliases: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["nllb"])
+    translation_gpu_device_id: int = Field(0, ge=0, description="GPU for lazy loads and preloads (one GPU).")
+    translation_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
+        "auto", description="Weights' dtype; `auto`: float16 on a GPU, float32 on the CPU."
+    )
+    translation_batch_size: int = Field(32, ge=1, le=512, description="Most sentences in one generate call.")
+    translation_batch_wait_ms: float = Field(10.0, ge=0, le=1000, description="How long a batch waits to fill up.")
+    translation_queue_size: int = Field(
+        1024,
+        ge=1,
+        le=100_000,
+        description="Sentences waiting per model before new requests get 429; also the most sentences one "
+        "request may split into (413 above).",
+    )
+    translation_max_input_chars: int = Field(
+        20_000,
+        ge=1,
+        le=10_000_000,
+        description="Most characters of text one request may carry, all texts together (413 above).",
+    )
+    translation_max_texts: int = Field(
+        128, ge=1, le=4096, description="Most texts in one request's `text` list (413 above)."
+    )
+    translation_max_new_tokens: int = Field(
+        256,
+        ge=1,
+        le=4096,
+        description="Tokens generated per sentence at most: the default and the ceiling of `max_length`.",
+    )
+    translation_language_aliases: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict,
+        description="Extra language names: `moore:moor_Latn,fr:fra_Latn` or a JSON object (a value may be a list of "
+        "candidate codes, the first the model knows wins); they come before the built-in table.",
+    )
+
     # Long-audio jobs.
     data_dir: Path | None = Field(None, description="Jobs database and files; default MODEL_CACHE_DIR/jobs.")
     jobs_concurrency: int = Field(2, ge=1, le=64, description="Jobs running at once.")
@@ -295,6 +367,7 @@ class Settings(BaseSettings):
         "cors_origins",
         "qwen_model_aliases",
         "canary_model_aliases",
+        "translation_model_aliases",
         "enabled_models",
         "forwarded_allow_ips",
         mode="before",
@@ -344,6 +417,11 @@ class Settings(BaseSettings):
                 raise ValueError("must be a JSON object")
             return parsed
         return value
+
+    @field_validator("translation_language_aliases", mode="before")
+    @classmethod
+    def _language_aliases(cls, value: Any) -> Any:
+        return parse_language_aliases(value) if isinstance(value, str) else value
 
     @field_validator("huggingface_token", "frontend_dist", mode="before")
     @classmethod

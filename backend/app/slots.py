@@ -94,6 +94,16 @@ SLOTS: tuple[SlotSpec, ...] = (
         status_section="language_identification",
         enabled_by_default=False,  # optional: served only when ENABLED_MODELS names it
     ),
+    SlotSpec(
+        "translation",
+        Role.TRANSLATION,
+        "app.models.nllb:NllbTranslationModel",
+        "TRANSLATION",
+        service="app.services.translation:TranslationService.for_gateway",
+        state_field="translation",
+        status_section="translation_batching",
+        enabled_by_default=False,
+    ),
 )
 
 

@@ -37,11 +37,11 @@ def access_for(path: str) -> Access:
 
 
 def quota_resource(method: str, path: str) -> QuotaResource | None:
-    """The daily quota a request draws on: tokens for the LLM's generations, audio seconds for
-    transcription, diarization and job submissions; None for everything else."""
+    """The daily quota a request draws on: tokens for the LLM's generations and for translations, audio
+    seconds for transcription, diarization and job submissions; None for everything else."""
     if method != "POST":
         return None
-    if path in ("/v1/chat/completions", "/v1/completions"):
+    if path in ("/v1/chat/completions", "/v1/completions", "/v1/translate"):
         return "tokens"
     if path == "/api/jobs" or path.startswith(("/v1/audio/", "/api/audio/", "/api/diarization/")):
         return "audio"

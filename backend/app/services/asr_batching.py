@@ -72,8 +72,13 @@ class DynamicBatcher(Generic[Item, Options, Result]):
         max_wait_s: float,
         queue_size: int,
         max_announced_wait_s: float = 0.0,
+        unit: str = "audio pieces",
+        queue_setting: str = "ASR_QUEUE_SIZE",
     ) -> None:
         self.name = name
+        self.unit = unit
+        """What the items are, and the setting that sizes the queue, for the 429's message."""
+        self.queue_setting = queue_setting
         self._run_batch = run_batch
         self.batch_size = batch_size
         self.max_wait_s = max_wait_s
@@ -127,8 +132,8 @@ class DynamicBatcher(Generic[Item, Options, Result]):
         if len(items) > self.queue_size - len(self._pending):
             wait = self._seconds_per_item * (self.waiting + len(items))
             raise RateLimitError(
-                f"'{self.name}' has {self.waiting} audio pieces waiting and no room for {len(items)} more "
-                "(ASR_QUEUE_SIZE); retry shortly",
+                f"'{self.name}' has {self.waiting} {self.unit} waiting and no room for {len(items)} more "
+                f"({self.queue_setting}); retry shortly",
                 retry_after_s=max(1, math.ceil(wait)),
                 code="queue_full",
             )

@@ -188,6 +188,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/translate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Translate
+         * @description Translate `text` (a string, or a list of strings answered in order) from `src_lang` to `tgt_lang`.
+         *     Long texts are split into sentences, translated in batches shared with other requests, and joined.
+         */
+        post: operations["translate_v1_translate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/translate/languages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Languages
+         * @description The model's language codes and the names the gateway maps to them (the model loads if it is not yet).
+         */
+        get: operations["languages_v1_translate_languages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/diarization/process": {
         parameters: {
             query?: never;
@@ -607,6 +648,13 @@ export interface components {
             /** Diarization Queues */
             diarization_queues: {
                 [key: string]: components["schemas"]["DiarizationQueueStats"];
+            };
+            /**
+             * Translation Batching
+             * @description Per translation slot that has served a request
+             */
+            translation_batching: {
+                [key: string]: components["schemas"]["BatcherStats"];
             };
             dependencies: components["schemas"]["Dependencies"];
             huggingface_token: components["schemas"]["TokenStatus"];
@@ -1622,6 +1670,76 @@ export interface components {
              */
             words?: components["schemas"]["Word"][] | null;
         };
+        /** TranslationLanguages */
+        TranslationLanguages: {
+            /**
+             * Object
+             * @constant
+             */
+            object: "translation.languages";
+            /** Model */
+            model: string;
+            /**
+             * Codes
+             * @description The model's own language codes (its tokenizer's language tokens)
+             */
+            codes: string[];
+            /**
+             * Aliases
+             * @description Names and ISO codes the gateway accepts for this model, each with the code it means
+             */
+            aliases: {
+                [key: string]: string;
+            };
+        };
+        /** TranslationResponse */
+        TranslationResponse: {
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "translation";
+            /** Created */
+            created: number;
+            /**
+             * Model
+             * @description The model's served name
+             */
+            model: string;
+            /**
+             * Src Lang
+             * @description The source language, as the model's code
+             */
+            src_lang: string;
+            /**
+             * Tgt Lang
+             * @description The target language, as the model's code
+             */
+            tgt_lang: string;
+            /**
+             * Translations
+             * @description One per text of the request, in order
+             */
+            translations: string[];
+            usage: components["schemas"]["TranslationUsage"];
+        };
+        /** TranslationUsage */
+        TranslationUsage: {
+            /**
+             * Input Tokens
+             * @description Tokens of the source sentences, language tokens included
+             */
+            input_tokens: number;
+            /**
+             * Output Tokens
+             * @description Tokens generated
+             */
+            output_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
         /** UnloadRequest */
         UnloadRequest: {
             /**
@@ -1970,6 +2088,51 @@ export interface components {
              * @default null
              */
             best_of: number | null;
+        };
+        /**
+         * TranslationRequest
+         * @description The body of POST /v1/translate (the BurkimbIA request shape). Types are strict: `"3"` is not a number.
+         */
+        TranslationRequest: {
+            /**
+             * Text
+             * @description The text to translate, or a list of texts (translated one by one, answered in order)
+             */
+            text: string | string[];
+            /**
+             * Src Lang
+             * @description Source language: a model code (`fra_Latn`), a name or an ISO code (`fr`)
+             */
+            src_lang: string;
+            /**
+             * Tgt Lang
+             * @description Target language, named the same ways
+             */
+            tgt_lang: string;
+            /**
+             * Model
+             * @description The translation model; default: the first one served
+             * @default null
+             */
+            model: string | null;
+            /**
+             * Model Id
+             * @description Accepted for `model` (the BurkimbIA notes' name)
+             * @default null
+             */
+            model_id: string | null;
+            /**
+             * Beam Size
+             * @description Beams of the beam search (1: greedy)
+             * @default 1
+             */
+            beam_size: number | null;
+            /**
+             * Max Length
+             * @description Most tokens generated per sentence (at most TRANSLATION_MAX_NEW_TOKENS)
+             * @default null
+             */
+            max_length: number | null;
         };
     };
     responses: never;
@@ -2547,6 +2710,152 @@ export interface operations {
             };
             /** @description The upload is not audio the server can decode. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    translate_v1_translate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranslationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranslationResponse"];
+                };
+            };
+            /** @description Invalid request: a parameter is missing, malformed or not supported (`param` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such model, job or model slot. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body or the audio is over a limit (MAX_JSON_BODY_MB, MAX_UPLOAD_MB, MAX_AUDIO_SECONDS). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    languages_v1_translate_languages_get: {
+        parameters: {
+            query?: {
+                /** @description The translation model; default: the first one served */
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranslationLanguages"];
+                };
+            };
+            /** @description Invalid request: a parameter is missing, malformed or not supported (`param` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such model, job or model slot. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

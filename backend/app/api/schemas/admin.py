@@ -197,6 +197,7 @@ class AdminStatus(ResponseBody):
     language_identification: dict[str, BatcherStats]
     decoding: DecodingStats
     diarization_queues: dict[str, DiarizationQueueStats]
+    translation_batching: dict[str, BatcherStats] = Field(description="Per translation slot that has served a request")
     dependencies: Dependencies
     huggingface_token: TokenStatus
     settings: StatusSettings
