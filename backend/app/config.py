@@ -26,6 +26,21 @@ DEFAULT_SLOTS = tuple(spec.key for spec in SLOTS if spec.enabled_by_default)
 """The default ENABLED_MODELS: every slot but the optional ones (`langid`, spoken-language identification)."""
 
 
+def parse_voices(raw: str) -> dict[str, int]:
+    """Parse TTS_VOICES, `alloy:0,echo:1` (voice name: speaker id of the checkpoint)."""
+    voices: dict[str, int] = {}
+    for index, item in enumerate(i.strip() for i in raw.split(",")):
+        if not item:
+            continue
+        name, sep, speaker = (part.strip() for part in item.partition(":"))
+        if not sep or not name or not speaker.isdigit():
+            raise ValueError(f"entry {index + 1} ('{item}') is not name:speaker_id (a name and a number from 0)")
+        if name in voices:
+            raise ValueError(f"the voice '{name}' is listed twice")
+        voices[name] = int(speaker)
+    return voices
+
+
 class SettingsError(ValueError):
     """Raised when the environment holds an invalid setting; the message names the variable."""
 
@@ -339,6 +354,31 @@ class Settings(BaseSettings):
         "candidate codes, the first the model knows wins); they come before the built-in table.",
     )
 
+    # The text-to-speech slot (optional: add `tts` to ENABLED_MODELS). VITS / MMS-TTS through transformers.
+    tts_model_id: str = Field(
+        "facebook/mms-tts-eng", description="Hub id or local folder of a VITS checkpoint (MMS-TTS: one per language)."
+    )
+    tts_revision: str | None = None
+    tts_model_aliases: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"],
+        description="More names for the TTS model (OpenAI's TTS model names, so SDK examples work unchanged).",
+    )
+    tts_gpu_device_id: int = Field(0, ge=0, description="GPU for lazy loads and preloads (one GPU).")
+    tts_voices: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description="Voice names for the checkpoint's speakers, `name:speaker_id,...`; replaces the default "
+        "mapping of OpenAI's voice names (`speaker_<i>` always works).",
+    )
+    tts_batch_size: int = Field(8, ge=1, le=256, description="Most text pieces in one synthesis call.")
+    tts_batch_wait_ms: float = Field(10.0, ge=0, le=1000, description="How long a synthesis batch waits to fill up.")
+    tts_queue_size: int = Field(
+        128,
+        ge=64,
+        le=100_000,
+        description="Text pieces waiting per model before new speech requests get 429; at least the 64 pieces "
+        "the longest input (4096 characters) may be cut into.",
+    )
+
     # Long-audio jobs.
     data_dir: Path | None = Field(None, description="Jobs database and files; default MODEL_CACHE_DIR/jobs.")
     jobs_concurrency: int = Field(2, ge=1, le=64, description="Jobs running at once.")
@@ -377,6 +417,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
+
+    @field_validator("tts_model_aliases", mode="before")
+    @classmethod
+    def _tts_aliases(cls, value: Any) -> Any:
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+    @field_validator("tts_voices", mode="before")
+    @classmethod
+    def _tts_voices(cls, value: Any) -> Any:
+        return parse_voices(value) if isinstance(value, str) else value
 
     @field_validator("enabled_models")
     @classmethod

@@ -20,7 +20,19 @@ from app.api.error_handlers import RequestContextMiddleware, install_error_handl
 from app.api.frontend import serve_dashboard
 from app.api.middleware import AccessMiddleware
 from app.api.openapi import install_openapi
-from app.api.routers import admin, audio, auth, diarization, health, jobs, metrics, openai, translation, usage
+from app.api.routers import (
+    admin,
+    audio,
+    auth,
+    diarization,
+    health,
+    jobs,
+    metrics,
+    openai,
+    speech_synthesis,
+    translation,
+    usage,
+)
 from app.config import Settings, load_settings
 from app.infra.audio_io import AudioDecoding
 from app.infra.auth import Authenticator
@@ -153,6 +165,7 @@ def create_app(
     app.include_router(openai.router)
     app.include_router(audio.router)
     app.include_router(translation.router)
+    app.include_router(speech_synthesis.router)
     app.include_router(diarization.router)
     app.include_router(jobs.router)
     app.include_router(admin.router)

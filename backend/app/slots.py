@@ -104,6 +104,16 @@ SLOTS: tuple[SlotSpec, ...] = (
         status_section="translation_batching",
         enabled_by_default=False,
     ),
+    SlotSpec(
+        "tts",
+        Role.SPEECH_SYNTHESIS,
+        "app.models.vits:VitsSpeechModel",
+        "TTS",
+        service="app.services.speech_synthesis:SpeechSynthesisService.for_gateway",
+        state_field="speech_synthesis",
+        status_section="speech_batching",
+        enabled_by_default=False,  # optional: served only when ENABLED_MODELS names it
+    ),
 )
 
 

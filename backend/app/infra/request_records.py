@@ -17,7 +17,7 @@ from time import time as unix_time
 from typing import Literal
 
 RecordKind = Literal["request", "job"]
-AudioTask = Literal["transcription", "diarization"]
+AudioTask = Literal["transcription", "diarization", "speech"]
 
 
 @dataclass(slots=True)
@@ -36,7 +36,8 @@ class RequestRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     audio_seconds: float = 0.0
-    """Seconds of audio the request consumed (once per request, whatever the tasks run on it)."""
+    """Seconds of audio the request consumed (once per request, whatever the tasks run on it), or generated
+    (speech synthesis)."""
     audio_tasks: tuple[AudioTask, ...] = ()
     time: float = field(default_factory=unix_time)
     """When the request arrived (Unix time)."""
@@ -78,6 +79,11 @@ class RequestRecord:
         if diarize:
             tasks.append("diarization")
         self.audio_tasks = tuple(tasks)
+
+    def produced_audio(self, seconds: float) -> None:
+        """Seconds of audio a speech synthesis request generated (what its usage and audio quota count)."""
+        self.audio_seconds = seconds
+        self.audio_tasks = ("speech",)
 
     def reached(self, model: str) -> None:
         """The request reached `model` (the first model it holds names it: ASR before diarization)."""

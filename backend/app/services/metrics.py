@@ -116,7 +116,8 @@ class GatewayMetrics:
         )
         self.audio_seconds = counter(
             "gateway_audio_seconds",
-            "Seconds of audio processed, by task (transcription, diarization); requests and job runs",
+            "Seconds of audio processed, by task (transcription, diarization) or generated (speech); "
+            "requests and job runs",
             ["task", "model", "client"],
         )
         self.rate_limited = counter(

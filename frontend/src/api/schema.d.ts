@@ -229,6 +229,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audio/speech": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Speech
+         * @description OpenAI's speech endpoint. Every refusal (model, voice, input, full queue) comes as a JSON error before
+         *     the first byte of audio; the first sentence is synthesised before the response starts.
+         */
+        post: operations["create_speech_v1_audio_speech_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/diarization/process": {
         parameters: {
             query?: never;
@@ -655,6 +676,13 @@ export interface components {
              */
             translation_batching: {
                 [key: string]: components["schemas"]["BatcherStats"];
+            };
+            /**
+             * Speech Batching
+             * @description Per text-to-speech slot that has served a request
+             */
+            speech_batching: {
+                [key: string]: components["schemas"]["SpeechQueueStats"];
             };
             dependencies: components["schemas"]["Dependencies"];
             huggingface_token: components["schemas"]["TokenStatus"];
@@ -1553,6 +1581,45 @@ export interface components {
             /** End */
             end: number;
         };
+        /** SpeechQueueStats */
+        SpeechQueueStats: {
+            /** Batches Run */
+            batches_run: number;
+            /** Items Run */
+            items_run: number;
+            /** Waiting */
+            waiting: number;
+            /** Announced */
+            announced: number;
+            /** Queue Size */
+            queue_size: number;
+            /** Batch Size */
+            batch_size: number;
+            /**
+             * Reserved
+             * @description Text pieces of admitted requests not queued yet (they count as waiting)
+             */
+            reserved: number;
+            /** Requests */
+            requests: number;
+            /** Completed */
+            completed: number;
+            /**
+             * Streaming
+             * @description Requests whose audio is being made or sent now
+             */
+            streaming: number;
+            /**
+             * Audio Seconds
+             * @description Seconds of audio generated
+             */
+            audio_seconds: number;
+            /**
+             * Time To First Audio S
+             * @description Median over the last 100 requests
+             */
+            time_to_first_audio_s: number | null;
+        };
         /** StatusSettings */
         StatusSettings: {
             /** Lazy Load Models */
@@ -2133,6 +2200,56 @@ export interface components {
              * @default null
              */
             max_length: number | null;
+        };
+        /**
+         * CustomVoice
+         * @description OpenAI's custom voice reference, `{"id": "voice_1234"}`: here, any voice name of the model.
+         */
+        CustomVoice: {
+            /** Id */
+            id: string;
+        };
+        /** SpeechBody */
+        SpeechBody: {
+            /**
+             * Model
+             * @description The TTS model: its id, `tts`, or an alias such as `tts-1`.
+             */
+            model: string;
+            /**
+             * Input
+             * @description The text to speak.
+             */
+            input: string;
+            /**
+             * Voice
+             * @description A voice of the model: OpenAI's voice names (`alloy`, `ash`, ...) map to the checkpoint's speakers, `speaker_<i>` names one; a 400 lists the valid ones.
+             */
+            voice: string | components["schemas"]["CustomVoice"];
+            /**
+             * Instructions
+             * @description Accepted for compatibility; VITS models do not use it.
+             * @default null
+             */
+            instructions: string | null;
+            /**
+             * Response Format
+             * @description All formats are 24 kHz mono; `pcm` is raw s16le.
+             * @default mp3
+             */
+            response_format: ("mp3" | "opus" | "aac" | "flac" | "wav" | "pcm") | null;
+            /**
+             * Speed
+             * @description The model's speaking rate.
+             * @default 1
+             */
+            speed: number | null;
+            /**
+             * Stream Format
+             * @description `audio` only: the body is the audio, streamed as it is made (`sse` is not supported).
+             * @default audio
+             */
+            stream_format: ("audio" | "sse") | null;
         };
     };
     responses: never;
@@ -2856,6 +2973,89 @@ export interface operations {
             };
             /** @description No such model, job or model slot. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_speech_v1_audio_speech_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpeechBody"];
+            };
+        };
+        responses: {
+            /** @description The audio, streamed as it is made (24 kHz mono) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/mpeg": string;
+                    "audio/opus": string;
+                    "audio/aac": string;
+                    "audio/flac": string;
+                    "audio/wav": string;
+                    "audio/pcm": string;
+                };
+            };
+            /** @description Invalid request: a parameter is missing, malformed or not supported (`param` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such model, job or model slot. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body or the audio is over a limit (MAX_JSON_BODY_MB, MAX_UPLOAD_MB, MAX_AUDIO_SECONDS). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -143,6 +143,15 @@ class BatcherStats(ResponseBody):
     batch_size: int
 
 
+class SpeechQueueStats(BatcherStats):
+    reserved: int = Field(description="Text pieces of admitted requests not queued yet (they count as waiting)")
+    requests: int
+    completed: int
+    streaming: int = Field(description="Requests whose audio is being made or sent now")
+    audio_seconds: float = Field(description="Seconds of audio generated")
+    time_to_first_audio_s: float | None = Field(description="Median over the last 100 requests")
+
+
 class DecodingStats(ResponseBody):
     running: int
     waiting: int
@@ -198,6 +207,9 @@ class AdminStatus(ResponseBody):
     decoding: DecodingStats
     diarization_queues: dict[str, DiarizationQueueStats]
     translation_batching: dict[str, BatcherStats] = Field(description="Per translation slot that has served a request")
+    speech_batching: dict[str, SpeechQueueStats] = Field(
+        description="Per text-to-speech slot that has served a request"
+    )
     dependencies: Dependencies
     huggingface_token: TokenStatus
     settings: StatusSettings
