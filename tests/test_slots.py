@@ -20,6 +20,6 @@ def test_every_binding_resolves_in_its_layer() -> None:
 
 
 def test_settings_are_derived_from_the_table() -> None:
-    assert config.MODEL_SLOTS == ("qwen", "canary", "pyannote", "langid", "translation", "tts")
+    assert config.MODEL_SLOTS == ("qwen", "canary", "pyannote", "langid", "translation", "tts", "whisper")
     assert config.DEFAULT_SLOTS == ("qwen", "canary", "pyannote")
     assert set(ROLE_CONTRACTS) == set(Role)

@@ -379,6 +379,17 @@ class Settings(BaseSettings):
         "the longest input (4096 characters) may be cut into.",
     )
 
+    # The Whisper slot (optional: add `whisper` to ENABLED_MODELS): a second ASR family, through transformers.
+    whisper_model_id: str = Field(
+        "openai/whisper-large-v3-turbo", description="Hub id or a folder in transformers' layout (any Whisper)."
+    )
+    whisper_revision: str | None = None
+    whisper_model_aliases: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["whisper"],
+        description="More names for it; for `whisper-1` to mean Whisper, also drop it from CANARY_MODEL_ALIASES.",
+    )
+    whisper_gpu_device_id: int = Field(0, ge=0, description="GPU for lazy loads and preloads (one GPU).")
+
     # Long-audio jobs.
     data_dir: Path | None = Field(None, description="Jobs database and files; default MODEL_CACHE_DIR/jobs.")
     jobs_concurrency: int = Field(2, ge=1, le=64, description="Jobs running at once.")
@@ -408,6 +419,7 @@ class Settings(BaseSettings):
         "qwen_model_aliases",
         "canary_model_aliases",
         "translation_model_aliases",
+        "whisper_model_aliases",
         "enabled_models",
         "forwarded_allow_ips",
         mode="before",
@@ -522,12 +534,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _queue_holds_the_longest_audio(self) -> Settings:
-        # Long audio is cut within the last 20 % of each window: at most this many pieces per file.
-        pieces = math.ceil(self.max_audio_seconds / (0.8 * self.asr_window_s))
+        # Long audio is cut within the last 20 % of each window: at most this many pieces per file. Whisper
+        # hears at most 30 s at once (`WhisperASRModel.max_piece_s`): its pieces are shorter.
+        window = min(self.asr_window_s, 30.0) if "whisper" in self.enabled_models else self.asr_window_s
+        pieces = math.ceil(self.max_audio_seconds / (0.8 * window))
         if self.asr_queue_size < pieces:
             raise ValueError(
                 f"ASR_QUEUE_SIZE={self.asr_queue_size} is smaller than the {pieces} pieces of the longest audio "
-                f"allowed (MAX_AUDIO_SECONDS={self.max_audio_seconds:g}, ASR_WINDOW_S={self.asr_window_s:g}): "
+                f"allowed (MAX_AUDIO_SECONDS={self.max_audio_seconds:g}, ASR_WINDOW_S={self.asr_window_s:g}"
+                f"{', whisper: 30 s' if window < self.asr_window_s else ''}): "
                 "such files would always get 429"
             )
         return self

@@ -114,6 +114,16 @@ SLOTS: tuple[SlotSpec, ...] = (
         status_section="speech_batching",
         enabled_by_default=False,  # optional: served only when ENABLED_MODELS names it
     ),
+    SlotSpec(
+        "whisper",
+        Role.ASR,
+        "app.models.whisper:WhisperASRModel",
+        "WHISPER",
+        service="app.services.asr_service:TranscriptionService.for_gateway",
+        state_field="transcription",
+        status_section="batching",
+        enabled_by_default=False,  # optional: a second ASR family beside Canary
+    ),
 )
 
 

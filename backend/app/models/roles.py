@@ -8,6 +8,7 @@ in `ROLE_CONTRACTS`.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
@@ -43,9 +44,17 @@ class LLMWrapper(BaseModelWrapper):
 
 
 class ASRWrapper(BaseModelWrapper):
-    """A speech-to-text model (`services.asr_service` batches its pieces across requests)."""
+    """A speech-to-text model (`services.asr_service` batches its pieces across requests). One that can tell
+    the spoken language also has `identify_languages` (`IdentifiesLanguages`): the speech pipeline then asks
+    it when a request gives no language."""
 
     role: ClassVar[Role] = Role.ASR
+    max_piece_s: ClassVar[float] = math.inf
+    """The longest audio the model takes at once (Whisper: 30 s); pieces are at most this and ASR_WINDOW_S."""
+
+    def check_options(self, options: TranscribeOptions) -> None:
+        """400 when the loaded model cannot do what `options` ask (a translation it does not make), checked
+        once the spoken language is settled; by default, anything goes."""
 
     @abstractmethod
     def transcribe_batch(self, audios: list[np.ndarray], options: TranscribeOptions) -> list[Transcript]:

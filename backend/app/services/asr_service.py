@@ -43,6 +43,10 @@ class TranscriptionService:
         for it a little (`ASR_BATCH_DECODE_WAIT_MS`). `options=None` when its language is not known yet."""
         return self.batcher(wrapper).announce(options)
 
+    def window_s(self, wrapper: ASRWrapper) -> float:
+        """The longest piece `wrapper` gets: ASR_WINDOW_S, or less for a model that hears less at once."""
+        return min(self.settings.asr_window_s, wrapper.max_piece_s)
+
     async def transcribe(
         self,
         wrapper: ASRWrapper,
@@ -54,7 +58,7 @@ class TranscriptionService:
         return await transcribe_in_pieces(
             audio.samples,
             audio.sample_rate,
-            self.settings.asr_window_s,
+            self.window_s(wrapper),
             lambda pieces: batcher.submit(pieces, options, announcement),
         )
 

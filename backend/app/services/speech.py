@@ -166,9 +166,12 @@ class SpeechPipeline:
         return await self.decoding.decode(source, wait_unbounded=wait_unbounded)
 
     def check_languages(self, asr: ASRWrapper, asked: TranscribeRequest) -> None:
-        """The languages a request gives, against the loaded model's list."""
+        """The languages a request gives, against the loaded model's list and what it can do with them (a
+        detected language is checked again once known: `ASRWrapper.check_options`)."""
         check_language(asked.language, "language", asr.runtime.server)
         check_language(asked.target_language, "target_language", asr.runtime.server)
+        if asked.language is not None:
+            asr.check_options(asked.options(asked.language))
 
     def known_language(self, asr: ASRWrapper, given: str | None) -> SpokenLanguage | Identifier:
         """The spoken language when it is known before decoding (given, or the default), else the model
@@ -222,6 +225,7 @@ class SpeechPipeline:
                     spoken = await self.languages.identify(identifier, audio, asr)
                 assert spoken is not None
                 result.spoken, result.options = spoken, asked.options(spoken.code)
+                asr.check_options(result.options)
                 work.append(self.transcription.transcribe(asr, audio, result.options, announcement))
             if diarizer is not None and task.diarize is not None:
                 work.append(self.diarize(diarizer, audio, task.diarize))

@@ -775,7 +775,7 @@ export interface components {
             model: string;
             /**
              * Language
-             * @description Spoken language (ISO 639-1). Without it, it is detected when a model can (the langid slot), else ASR_DEFAULT_LANGUAGE is assumed
+             * @description Spoken language (ISO 639-1). Without it, it is detected when a model can (Whisper itself, or the langid slot for Canary), else ASR_DEFAULT_LANGUAGE is assumed
              */
             language?: string | null;
             /**
@@ -811,12 +811,12 @@ export interface components {
             model: string;
             /**
              * Language
-             * @description Spoken language (ISO 639-1). Without it, it is detected when a model can (the langid slot), else ASR_DEFAULT_LANGUAGE is assumed
+             * @description Spoken language (ISO 639-1). Without it, it is detected when a model can (Whisper itself, or the langid slot for Canary), else ASR_DEFAULT_LANGUAGE is assumed
              */
             language?: string | null;
             /**
              * Prompt
-             * @description Accepted for compatibility; Canary does not use it
+             * @description Accepted for compatibility; not used
              */
             prompt?: string | null;
             /**
@@ -865,12 +865,12 @@ export interface components {
             model: string;
             /**
              * Language
-             * @description Spoken language (ISO 639-1). Without it, it is detected when a model can (the langid slot), else ASR_DEFAULT_LANGUAGE is assumed
+             * @description Spoken language (ISO 639-1). Without it, it is detected when a model can (Whisper itself, or the langid slot for Canary), else ASR_DEFAULT_LANGUAGE is assumed
              */
             language?: string | null;
             /**
              * Prompt
-             * @description Accepted for compatibility; Canary does not use it
+             * @description Accepted for compatibility; not used
              */
             prompt?: string | null;
             /**
@@ -1358,7 +1358,7 @@ export interface components {
         ModelStatus: {
             /**
              * Key
-             * @description The slot: `qwen`, `canary`, `pyannote`, `langid`
+             * @description The slot: `qwen`, `canary`, `pyannote`, `langid`, `whisper`
              */
             key: string;
             /**

@@ -29,15 +29,15 @@ Granularity = Literal["word", "segment"]
 FileField = Annotated[UploadFile, File(description="The audio file (wav, flac, mp3, ogg, m4a, webm, ...)")]
 FormatField = Annotated[ResponseFormat, Form()]
 GranularityField = Annotated[list[Granularity], Form(alias="timestamp_granularities[]")]
-PromptField = Annotated[str | None, Form(description="Accepted for compatibility; Canary does not use it")]
+PromptField = Annotated[str | None, Form(description="Accepted for compatibility; not used")]
 TemperatureField = Annotated[float, Form(ge=0, le=1, description="Accepted; decoding is greedy")]
 DiarizeField = Annotated[bool, Form(description="Label speakers in srt, vtt and verbose_json (pyannote)")]
 Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 LanguageField = Annotated[
     str | None,
     Form(
-        description="Spoken language (ISO 639-1). Without it, it is detected when a model can (the langid slot), "
-        "else ASR_DEFAULT_LANGUAGE is assumed"
+        description="Spoken language (ISO 639-1). Without it, it is detected when a model can (Whisper itself, "
+        "or the langid slot for Canary), else ASR_DEFAULT_LANGUAGE is assumed"
     ),
 ]
 

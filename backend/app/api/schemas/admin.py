@@ -84,7 +84,7 @@ class LastError(ResponseBody):
 
 
 class ModelStatus(ResponseBody):
-    key: str = Field(description="The slot: `qwen`, `canary`, `pyannote`, `langid`")
+    key: str = Field(description="The slot: `qwen`, `canary`, `pyannote`, `langid`, `whisper`")
     kind: str = Field(description="`llm`, `asr`, `diarization`, `langid`")
     model_id: str = Field(description="Hub id or local path")
     served_names: list[str]

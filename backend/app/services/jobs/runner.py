@@ -136,6 +136,7 @@ class JobRunner:
                 identify = partial(speech.languages.identify, known, audio, wrapper)
                 spoken = await self._in_turn(known.wrapper, identify)
             options = asked.options(spoken.code)
+            wrapper.check_options(options)  # a detected language may not translate into the target
             batcher = speech.transcription.batcher(wrapper)
 
             async def run(pieces: list[Any]) -> list[Transcript]:
@@ -144,7 +145,7 @@ class JobRunner:
             transcript = await transcribe_in_pieces(
                 audio.samples,
                 audio.sample_rate,
-                settings.asr_window_s,
+                speech.transcription.window_s(wrapper),
                 run,
                 group=min(settings.asr_batch_size, settings.asr_queue_size),  # a group must fit in the queue
                 progress=partial(self._progress, job, "asr"),
