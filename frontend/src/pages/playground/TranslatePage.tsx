@@ -165,8 +165,8 @@ export default function TranslatePage() {
                 value={beamSize}
                 onChange={(event) => setBeamSize(event.target.value)}
                 error={beams === 'invalid'}
-                helperText={beams === 'invalid' ? 'A whole number from 1.' : "Empty: the gateway's default."}
-                slotProps={{ htmlInput: { min: 1, max: 16, step: 1 } }}
+                helperText={beams === 'invalid' ? 'A whole number from 1.' : 'Empty: 1 (greedy); at most 8.'}
+                slotProps={{ htmlInput: { min: 1, max: 8, step: 1 } }}
                 disabled={run.isPending}
               />
               <TextField

@@ -14,6 +14,23 @@ const filter = createFilterOptions<LanguageOption>({
 
 const codeOf = (value: LanguageOption | string): string => (typeof value === 'string' ? value : value.code);
 
+/**
+ * The code of what was typed (and kept on leaving the field): an option's label as shown, its code, name or
+ * an alias, in any case; anything else as typed (the gateway says whether it knows it).
+ */
+function resolve(typed: string, options: LanguageOption[]): string {
+  const text = typed.trim();
+  const lower = text.toLowerCase();
+  const found = options.find(
+    (o) =>
+      labelOf(o) === text ||
+      o.code.toLowerCase() === lower ||
+      o.name?.toLowerCase() === lower ||
+      o.aliases.some((a) => a.toLowerCase() === lower),
+  );
+  return found ? found.code : text;
+}
+
 function labelOf(option: LanguageOption | string): string {
   if (typeof option === 'string') return option;
   const name = displayName(option);
@@ -54,7 +71,9 @@ export function LanguagePicker({
       filterOptions={filter}
       getOptionLabel={labelOf}
       isOptionEqualToValue={(option, current) => option.code === codeOf(current)}
-      onChange={(_, next) => onChange(next ? codeOf(next).trim() : '')}
+      onChange={(_, next) =>
+        onChange(typeof next === 'string' ? resolve(next, options) : next ? next.code : '')
+      }
       renderOption={(props, option) => {
         const { key, ...rest } = props;
         const name = displayName(option);

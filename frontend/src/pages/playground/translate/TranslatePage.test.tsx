@@ -91,6 +91,16 @@ describe('the translation playground', () => {
     // Found by an alias, shown with its friendly name and code.
     await pickLanguage('translate-target', 'moore', /Moore/);
     expect(screen.getByTestId('translate-target')).toHaveValue('Moore (moor_Latn)');
+    // Leaving the field keeps the language (not its label as free text).
+    await userEvent.click(screen.getByTestId('translate-text'));
+    expect(screen.getByTestId('translate-target')).toHaveValue('Moore (moor_Latn)');
+    // An alias typed by hand becomes the model's code.
+    const source = screen.getByTestId('translate-source');
+    await userEvent.clear(source);
+    await userEvent.type(source, 'FRENCH');
+    await userEvent.keyboard('{Escape}');
+    await userEvent.tab();
+    expect(source).toHaveValue('French (fra_Latn)');
   });
 
   it('translates, shows the result and the usage, and swaps', async () => {
@@ -102,7 +112,15 @@ describe('the translation playground', () => {
     expect(await screen.findByTestId('translation')).toHaveTextContent('[fra_Latn] Good morning');
     expect(screen.getByTestId('translate-usage')).toHaveTextContent('7 input + 9 output = 16 tokens');
     expect(requests).toEqual([
-      { model: 'nllb', text: 'Good morning', src_lang: 'eng_Latn', tgt_lang: 'fra_Latn' },
+      {
+        model: 'nllb',
+        model_id: null,
+        text: 'Good morning',
+        src_lang: 'eng_Latn',
+        tgt_lang: 'fra_Latn',
+        beam_size: 1,
+        max_length: null,
+      },
     ]);
 
     await userEvent.click(screen.getByTestId('translate-swap'));
@@ -124,6 +142,7 @@ describe('the translation playground', () => {
     await waitFor(() => expect(screen.getAllByTestId('translation')).toHaveLength(2));
     expect(requests[0]).toEqual({
       model: 'nllb',
+      model_id: null,
       text: ['One', 'Two'],
       src_lang: 'eng_Latn',
       tgt_lang: 'fra_Latn',

@@ -3,8 +3,15 @@
  */
 import { useQuery } from '@tanstack/react-query';
 
-import { gatewayFetch } from '../../../api/client';
+import { api, unwrap } from '../../../api/client';
 import { queryKeys } from '../../../api/queryKeys';
+import type { components } from '../../../api/schema';
+import { languageName } from '../transcribe/languages';
+
+type Schemas = components['schemas'];
+type TranslationBody = Schemas['TranslationRequest'];
+export type TranslationAnswer = Schemas['TranslationResponse'];
+export type TranslationLanguages = Schemas['TranslationLanguages'];
 
 /** One language the model knows: its own code (`fra_Latn`), a name when known, and the aliases it accepts. */
 export interface LanguageOption {
@@ -21,21 +28,6 @@ export interface TranslateRequest {
   tgtLang: string;
   beamSize: number | null;
   maxLength: number | null;
-}
-
-export interface TranslationUsage {
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-}
-
-export interface TranslationAnswer {
-  id: string;
-  model: string;
-  src_lang: string;
-  tgt_lang: string;
-  translations: string[];
-  usage: TranslationUsage;
 }
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
@@ -80,9 +72,16 @@ export function languageOptions(body: unknown): LanguageOption[] {
   return [...byCode.values()];
 }
 
-/** A friendly name for an option: its name, else its longest alias that is a word ("french"), else none. */
+/**
+ * A friendly name for an option: its name; else the English name of an alias that is an ISO code or a name
+ * ("fr", "french" -> "French"); else its longest alias that is a word ("moore" -> "Moore"); else none.
+ */
 export function displayName(option: LanguageOption): string | null {
   if (option.name) return option.name;
+  for (const alias of option.aliases) {
+    const named = languageName(alias);
+    if (named !== alias) return named;
+  }
   const words = option.aliases
     .filter((a) => /^[a-z][a-z -]{3,}$/i.test(a))
     .sort((a, b) => b.length - a.length);
@@ -94,10 +93,10 @@ export function useTranslationLanguages(model: string) {
   return useQuery({
     queryKey: queryKeys.translation.languages(model),
     queryFn: async ({ signal }): Promise<LanguageOption[]> => {
-      const response = await gatewayFetch(`/v1/translate/languages?model=${encodeURIComponent(model)}`, {
-        signal,
-      });
-      return languageOptions(await response.json());
+      const answer = unwrap(
+        await api.GET('/v1/translate/languages', { params: { query: { model } }, signal }),
+      );
+      return languageOptions(answer);
     },
     enabled: model !== '',
     staleTime: 5 * 60_000,
@@ -105,19 +104,14 @@ export function useTranslationLanguages(model: string) {
 }
 
 export async function translate(request: TranslateRequest, signal: AbortSignal): Promise<TranslationAnswer> {
-  const body = {
+  const body: TranslationBody = {
     model: request.model,
     text: request.text,
     src_lang: request.srcLang,
     tgt_lang: request.tgtLang,
-    ...(request.beamSize !== null ? { beam_size: request.beamSize } : {}),
-    ...(request.maxLength !== null ? { max_length: request.maxLength } : {}),
+    model_id: null,
+    beam_size: request.beamSize ?? 1, // the gateway's default: greedy
+    max_length: request.maxLength,
   };
-  const response = await gatewayFetch('/v1/translate', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-    signal,
-  });
-  return (await response.json()) as TranslationAnswer;
+  return unwrap(await api.POST('/v1/translate', { body, signal }));
 }
