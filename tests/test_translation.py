@@ -227,6 +227,7 @@ def test_limits_give_413(server: LiveServer) -> None:
         ({"text": ["fine", 3]}, "text"),
         ({"text": {"a": 1}}, "text"),
         ({"src_lang": 5}, "src_lang"),
+        ({"src_lang": "x" * 65}, "src_lang"),
         ({"tgt_lang": None}, "tgt_lang"),
         ({"model": ["nllb"]}, "model"),
         ({"beam_size": "2"}, "beam_size"),
@@ -422,3 +423,20 @@ def test_the_api_document_declares_what_the_routes_answer(server: LiveServer) ->
         assert str(response.status_code) in operation["responses"], (response.status_code, response.text)
         if response.status_code == 200:
             getattr(schemas, schema).model_validate(response.json())  # unknown keys are refused
+
+
+def test_translations_draw_on_the_token_quota(tmp_path: Path, tiny_nllb_dir: Path) -> None:
+    settings = translation_settings(tmp_path / "cache", str(tiny_nllb_dir), quotas="clientA:tokens_per_day=1")
+    with live_server(settings) as live:
+        first = translate(live, text="Hi.", src_lang="en", tgt_lang="fr", max_length=1)
+        assert first.status_code == 200, first.text  # under the quota when it starts: it may go over
+        used = first.json()["usage"]["total_tokens"]
+
+        def counted() -> bool:
+            with live.client(ADMIN_KEY) as http:
+                quotas = http.get("/api/admin/quotas").json()["data"]
+            return any(q["client"] == "clientA" and q["tokens_used"] == used for q in quotas)
+
+        wait_until(counted, "the translation's tokens counted")
+        refused = translate(live, text="Hi.", src_lang="en", tgt_lang="fr")
+        assert refused.status_code == 429 and error_of(refused)["code"] == "insufficient_quota"

@@ -28,6 +28,8 @@ from app.models.types import TranslateOptions, Translation
 TRANSLATION_ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.bin", "*.model", "*.txt"]
 """facebook/nllb-200-distilled-600M's main revision has `pytorch_model.bin` only; fine-tunes saved by recent
 transformers have `model.safetensors`."""
+DEFAULT_MAX_NEW_TOKENS = 256
+"""Tokens generated per sentence when the options name no limit (the service always names one)."""
 LANGUAGE_TOKEN = re.compile(r"^[a-z]{2,8}_[A-Z][a-z]{3}$")
 """A FLORES-200 language token (`fra_Latn`, `zho_Hans`), or a fine-tune's own in that style (`moor_Latn`)."""
 
@@ -141,7 +143,7 @@ class NllbTranslationModel(TranslationWrapper):
         inputs = tokenizer(
             texts, return_tensors="pt", padding=True, truncation=True, max_length=self._max_source_tokens
         ).to(self._device)
-        max_new_tokens = options.max_new_tokens or self.settings.translation_max_new_tokens
+        max_new_tokens = options.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
         with torch.inference_mode():
             generated = model.generate(
                 **inputs,

@@ -50,8 +50,10 @@ class TranslationRequest(OpenAIBody):
         str | list[str],
         Field(description="The text to translate, or a list of texts (translated one by one, answered in order)"),
     ]
-    src_lang: str = Field(description="Source language: a model code (`fra_Latn`), a name or an ISO code (`fr`)")
-    tgt_lang: str = Field(description="Target language, named the same ways")
+    src_lang: str = Field(
+        max_length=64, description="Source language: a model code (`fra_Latn`), a name or an ISO code (`fr`)"
+    )
+    tgt_lang: str = Field(max_length=64, description="Target language, named the same ways")
     model: str | None = Field(None, description="The translation model; default: the first one served")
     model_id: str | None = Field(None, description="Accepted for `model` (the BurkimbIA notes' name)")
     beam_size: int = Field(1, ge=1, le=MAX_BEAM_SIZE, description="Beams of the beam search (1: greedy)")
@@ -272,7 +274,7 @@ class TranslationService:
                 src_lang=self.resolve_language(wrapper, body.src_lang, "src_lang"),
                 tgt_lang=self.resolve_language(wrapper, body.tgt_lang, "tgt_lang"),
                 beam_size=body.beam_size,
-                max_new_tokens=body.max_length,
+                max_new_tokens=body.max_length or self.settings.translation_max_new_tokens,
             )
             if sum(len(t) for t in texts) > INLINE_PLAN_CHARS:
                 sentences, plans = await asyncio.to_thread(plan_texts, texts)
