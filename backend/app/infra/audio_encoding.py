@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -57,6 +57,11 @@ def ffmpeg_command(input_rate: int, audio_format: SpeechFormat) -> list[str]:
         "-hide_banner",
         "-loglevel",
         "error",
+        # Raw input needs no probing: without these FFmpeg reads seconds of it before writing anything.
+        "-probesize",
+        "32",
+        "-analyzeduration",
+        "0",
         "-f",
         "f32le",
         "-ar",
@@ -111,7 +116,7 @@ class StreamingEncoder:
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
 
-    async def encode(self, chunks: AsyncIterator[np.ndarray]) -> AsyncIterator[bytes]:
+    async def encode(self, chunks: AsyncIterator[np.ndarray]) -> AsyncGenerator[bytes, None]:
         """The encoded stream of `chunks`. A failure of `chunks` is raised once FFmpeg has been stopped."""
         process = self._process
         if process is None or process.stdin is None or process.stdout is None:

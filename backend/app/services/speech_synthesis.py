@@ -12,6 +12,7 @@ back batch by batch. The client hears the first sentence while the rest is being
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import re
 import time
@@ -215,10 +216,12 @@ class SpeechStream:
         return audio
 
     async def body(self) -> AsyncIterator[bytes]:
-        async for data in self.encoder.encode(self._audio()):
-            if self.time_to_first_audio_s is None:
-                self.time_to_first_audio_s = time.perf_counter() - self._started
-            yield data
+        # aclosing: a stream closed early (a client that left) stops the encoder's feed and the synthesis now.
+        async with contextlib.aclosing(self.encoder.encode(self._audio())) as encoded:
+            async for data in encoded:
+                if self.time_to_first_audio_s is None:
+                    self.time_to_first_audio_s = time.perf_counter() - self._started
+                yield data
         self.completed = True
 
     @property

@@ -2201,14 +2201,6 @@ export interface components {
              */
             max_length: number | null;
         };
-        /**
-         * CustomVoice
-         * @description OpenAI's custom voice reference, `{"id": "voice_1234"}`: here, any voice name of the model.
-         */
-        CustomVoice: {
-            /** Id */
-            id: string;
-        };
         /** SpeechBody */
         SpeechBody: {
             /**
@@ -2225,7 +2217,10 @@ export interface components {
              * Voice
              * @description A voice of the model: OpenAI's voice names (`alloy`, `ash`, ...) map to the checkpoint's speakers, `speaker_<i>` names one; a 400 lists the valid ones.
              */
-            voice: string | components["schemas"]["CustomVoice"];
+            voice: string | {
+                /** Id */
+                id: string;
+            };
             /**
              * Instructions
              * @description Accepted for compatibility; VITS models do not use it.

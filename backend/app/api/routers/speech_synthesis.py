@@ -73,7 +73,7 @@ async def create_speech(
             code="unsupported_value",
         )
     service = state.service("speech_synthesis", SpeechSynthesisService)
-    asked = SpeechRequest(body.model, body.input, body.voice_name, body.response_format, body.speed)
+    asked = SpeechRequest(body.model, body.input, body.voice, body.response_format, body.speed)
     stream = await until_disconnected(request, service.open(asked))
     if stream is None:
         return Response(status_code=CLIENT_GONE)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from app.infra.audio_encoding import SpeechFormat
 from app.services.openai_requests import OpenAIBody
@@ -17,12 +17,24 @@ class CustomVoice(BaseModel):
     id: str = Field(min_length=1, max_length=256)
 
 
+def _voice_name(value: Any) -> Any:
+    """`{"id": name}` is the voice `name`; anything else is validated as a name (a string)."""
+    return CustomVoice.model_validate(value).id if isinstance(value, dict) else value
+
+
+VoiceName = Annotated[
+    str,
+    BeforeValidator(_voice_name),
+    WithJsonSchema({"anyOf": [{"type": "string"}, CustomVoice.model_json_schema()]}),
+]
+
+
 class SpeechBody(OpenAIBody):
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(description="The TTS model: its id, `tts`, or an alias such as `tts-1`.")
     input: str = Field(min_length=1, max_length=MAX_INPUT_CHARS, description="The text to speak.")
-    voice: str | CustomVoice = Field(
+    voice: VoiceName = Field(
         description="A voice of the model: OpenAI's voice names (`alloy`, `ash`, ...) map to the checkpoint's "
         "speakers, `speaker_<i>` names one; a 400 lists the valid ones."
     )
@@ -34,7 +46,3 @@ class SpeechBody(OpenAIBody):
     stream_format: Literal["audio", "sse"] = Field(
         "audio", description="`audio` only: the body is the audio, streamed as it is made (`sse` is not supported)."
     )
-
-    @property
-    def voice_name(self) -> str:
-        return self.voice if isinstance(self.voice, str) else self.voice.id
