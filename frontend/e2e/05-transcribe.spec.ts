@@ -42,7 +42,7 @@ test('Whisper is offered, detects the language by itself and says which', async 
   await model.click();
   // Every ASR slot: Canary's names and Whisper's.
   await expect(page.getByRole('option', { name: 'tiny-canary', exact: true })).toBeVisible();
-  await page.getByRole('option', { name: 'whisper', exact: true }).click();
+  await page.getByRole('option', { name: 'tiny-whisper', exact: true }).click();
   const language = page.getByTestId('transcribe-language');
   await expect(language).toContainText('Detect automatically');
   await language.getByRole('combobox').click();
