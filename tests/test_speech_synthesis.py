@@ -294,7 +294,9 @@ def test_the_first_sentence_is_heard_before_the_rest_is_synthesised(tts: LiveSer
             assert response.status_code == 200
             chunks = response.iter_bytes()
             first = next(chunks)
-            assert first and gated.holding.is_set() and not gated.release.is_set()
+            # Audio has arrived, and the second piece cannot have been synthesised: it waits for `release`.
+            assert first and not gated.release.is_set()
+            assert gated.holding.wait(20)
             gated.release.set()
             rest = b"".join(chunks)
     assert len(rest) > 0

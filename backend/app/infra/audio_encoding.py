@@ -1,11 +1,13 @@
-"""Streaming audio encoding with the `ffmpeg` command: float32 samples in, an encoded stream out.
+"""Streaming audio encoding: float32 samples in, an encoded stream out, as the samples come.
 
-One `ffmpeg` process per stream, started with asyncio (nothing waits on the event loop): samples are
-written to its stdin as they are synthesised, and what it writes to stdout goes to the client as it
-comes, so the first sentence's audio leaves before the rest is made. Every format comes out at 24 kHz
-mono, as OpenAI's speech API sends it: `pcm` is raw 16-bit signed little-endian samples, `wav` has a
-header meant for streaming (its sizes are left unknown, 0xFFFFFFFF), `opus` is in an Ogg container,
-`aac` in ADTS frames. The process is killed when the stream ends early (a client that left).
+Every format comes out at 24 kHz mono, as OpenAI's speech API sends it. `pcm` (raw 16-bit signed
+little-endian samples) and `wav` (the same behind a header meant for streaming: its sizes are left
+unknown, 0xFFFFFFFF) are made here (`RawEncoder`): soxr resamples the chunks as one stream, on a worker
+thread. The compressed formats go through the `ffmpeg` command (`StreamingEncoder`): one process per
+stream, started with asyncio (nothing waits on the event loop), fed the samples on its stdin as they are
+synthesised; what it writes to stdout goes to the client as it comes. `opus` is in an Ogg container,
+`aac` in ADTS frames. Either way the first sentence's audio leaves before the rest is made, and the
+process is killed when the stream ends early (a client that left).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,25 +32,100 @@ STDERR_KEPT = 4096
 """The end of FFmpeg's complaints kept for the log when it fails."""
 
 
-@dataclass(frozen=True, slots=True)
-class AudioFormat:
-    content_type: str
-    ffmpeg_args: tuple[str, ...]
-
-
-FORMATS: dict[SpeechFormat, AudioFormat] = {
-    "mp3": AudioFormat("audio/mpeg", ("-c:a", "libmp3lame", "-b:a", "64k", "-f", "mp3")),
-    "opus": AudioFormat("audio/opus", ("-c:a", "libopus", "-b:a", "32k", "-page_duration", "100000", "-f", "ogg")),
-    "aac": AudioFormat("audio/aac", ("-c:a", "aac", "-b:a", "64k", "-f", "adts")),
-    "flac": AudioFormat("audio/flac", ("-c:a", "flac", "-f", "flac")),
-    "wav": AudioFormat("audio/wav", ("-c:a", "pcm_s16le", "-f", "wav")),
-    "pcm": AudioFormat("audio/pcm", ("-c:a", "pcm_s16le", "-f", "s16le")),
+CONTENT_TYPES: dict[SpeechFormat, str] = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/opus",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
 }
-"""Per response format: the `Content-Type` OpenAI answers with, and FFmpeg's encoder and muxer."""
+"""The `Content-Type` OpenAI answers each response format with."""
+FFMPEG_OUTPUTS: dict[SpeechFormat, tuple[str, ...]] = {
+    "mp3": ("-c:a", "libmp3lame", "-b:a", "64k", "-f", "mp3"),
+    "opus": ("-c:a", "libopus", "-b:a", "32k", "-page_duration", "100000", "-f", "ogg"),
+    "aac": ("-c:a", "aac", "-b:a", "64k", "-f", "adts"),
+    "flac": ("-c:a", "flac", "-f", "flac"),
+}
+"""FFmpeg's encoder and muxer for each compressed format."""
 
 
 class EncodingError(RuntimeError):
     """FFmpeg failed (or is not installed)."""
+
+
+class Encoder(Protocol):
+    """`start()`, then `encode(chunks)` yields the encoded stream of `chunks` as they come, then `close()`
+    (always: it stops whatever still runs)."""
+
+    audio_format: SpeechFormat
+
+    async def start(self) -> None: ...
+
+    def encode(self, chunks: AsyncIterator[np.ndarray]) -> AsyncGenerator[bytes, None]: ...
+
+    async def close(self) -> None: ...
+
+
+def open_encoder(input_rate: int, audio_format: SpeechFormat) -> Encoder:
+    """The encoder of `audio_format` for float32 mono samples at `input_rate` (not started yet)."""
+    if audio_format in ("pcm", "wav"):
+        return RawEncoder(input_rate, audio_format)
+    return StreamingEncoder(input_rate, audio_format)
+
+
+def streaming_wav_header(rate: int) -> bytes:
+    """A 16-bit mono WAV header whose sizes are unknown (0xFFFFFFFF), as FFmpeg writes one to a pipe."""
+    unknown = 0xFFFFFFFF
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
+    return (
+        b"RIFF"
+        + struct.pack("<I", unknown)
+        + b"WAVEfmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + (struct.pack("<I", unknown))
+    )
+
+
+class RawEncoder:
+    """`pcm` and `wav` without a process: each chunk resampled (one soxr stream, so no seams between chunks)
+    and converted to 16-bit samples on a worker thread."""
+
+    def __init__(self, input_rate: int, audio_format: Literal["pcm", "wav"]) -> None:
+        self.input_rate = input_rate
+        self.audio_format: SpeechFormat = audio_format
+
+    async def start(self) -> None:
+        return None
+
+    async def encode(self, chunks: AsyncIterator[np.ndarray]) -> AsyncGenerator[bytes, None]:
+        import numpy as np
+        import soxr
+
+        resampler = (
+            soxr.ResampleStream(self.input_rate, OUTPUT_RATE, 1, dtype="float32", quality="HQ")
+            if self.input_rate != OUTPUT_RATE
+            else None
+        )
+
+        def convert(chunk: np.ndarray, last: bool = False) -> bytes:
+            samples = np.asarray(chunk, dtype=np.float32)
+            if resampler is not None:
+                samples = resampler.resample_chunk(samples, last=last)
+            return (np.clip(samples, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
+
+        if self.audio_format == "wav":
+            yield streaming_wav_header(OUTPUT_RATE)
+        async for chunk in chunks:
+            if len(chunk) and (data := await asyncio.to_thread(convert, chunk)):
+                yield data
+        if resampler is not None and (data := await asyncio.to_thread(convert, np.zeros(0, np.float32), True)):
+            yield data
+
+    async def close(self) -> None:
+        return None
 
 
 def ffmpeg_command(input_rate: int, audio_format: SpeechFormat) -> list[str]:
@@ -80,7 +157,7 @@ def ffmpeg_command(input_rate: int, audio_format: SpeechFormat) -> list[str]:
         str(OUTPUT_RATE),
         "-ac",
         "1",
-        *FORMATS[audio_format].ffmpeg_args,
+        *FFMPEG_OUTPUTS[audio_format],
         "-flush_packets",
         "1",
         "pipe:1",

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.errors import InvalidRequestError, RateLimitError
-from app.infra.audio_encoding import FORMATS, SpeechFormat, StreamingEncoder
+from app.infra.audio_encoding import CONTENT_TYPES, Encoder, SpeechFormat, open_encoder
 from app.infra.request_records import RequestRecord, current_record
 from app.models.roles import SpeechSynthesisWrapper
 from app.models.types import SynthesisOptions
@@ -167,7 +167,7 @@ class SpeechStream:
         pieces: list[str],
         options: SynthesisOptions,
         sample_rate: int,
-        encoder: StreamingEncoder,
+        encoder: Encoder,
         holder: AsyncExitStack,
     ) -> None:
         self._queue = queue
@@ -187,7 +187,7 @@ class SpeechStream:
 
     @property
     def media_type(self) -> str:
-        return FORMATS[self.encoder.audio_format].content_type
+        return CONTENT_TYPES[self.encoder.audio_format]
 
     async def synthesize_first(self) -> None:
         self._unqueued -= 1
@@ -284,7 +284,7 @@ class SpeechSynthesisService:
         except BaseException:
             await holder.aclose()
             raise
-        encoder = StreamingEncoder(wrapper.sample_rate, request.audio_format)
+        encoder = open_encoder(wrapper.sample_rate, request.audio_format)
         stream = SpeechStream(
             queue,
             pieces,

@@ -16,7 +16,7 @@ from app.api.json_body import JsonBody
 from app.api.schemas.errors import error_responses
 from app.api.schemas.speech_synthesis import SpeechBody
 from app.errors import InvalidRequestError
-from app.infra.audio_encoding import FORMATS
+from app.infra.audio_encoding import CONTENT_TYPES
 from app.infra.tasks import until_disconnected
 from app.services.speech_synthesis import SpeechRequest, SpeechSynthesisService
 
@@ -27,8 +27,7 @@ router = APIRouter(
 )
 
 AUDIO_CONTENT: dict[str, Any] = {
-    media: {"schema": {"type": "string", "format": "binary"}}
-    for media in dict.fromkeys(f.content_type for f in FORMATS.values())
+    media: {"schema": {"type": "string", "format": "binary"}} for media in dict.fromkeys(CONTENT_TYPES.values())
 }
 
 
