@@ -4,7 +4,8 @@ built dashboard, nothing loaded at start. Started by Playwright (frontend/playwr
     PYTHONPATH=backend:. .venv/bin/python -m tests.dashboard_gateway --port 8321 --folder /tmp/e2e
         [--dist frontend/dist]
 
-It builds the models into FOLDER (once: they are reused on the next run), writes the audio files the tests
+It builds the models into FOLDER (once: they are reused on the next run): tiny Qwen, Canary, pyannote, NLLB
+(`translation`), VITS (`tts`, two speakers) and Whisper (`whisper`), all enabled, writes the audio files the tests
 upload (FOLDER/audio/speech.wav: two alternating voices), and serves until it is interrupted.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +36,22 @@ def two_voices(rate: int = 16000, turns: int = 6, turn_s: float = 2.0) -> np.nda
     return np.concatenate(pieces).astype(np.float32)
 
 
+def build_once(path: Path, build: Callable[[Path], object]) -> Path:
+    """`build(path)` unless an earlier run finished it: built beside it, then renamed (a run stopped halfway
+    leaves no half-built model behind)."""
+    if not path.is_dir():
+        partial = path.with_name(path.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        build(partial)
+        partial.rename(path)
+    return path
+
+
 def build_models(folder: Path) -> dict[str, Path]:
     from tests.tiny_models import build_tiny_canary, build_tiny_pyannote, build_tiny_qwen
+    from tests.tiny_translation import build_tiny_translation
+    from tests.tiny_tts import build_tiny_vits
+    from tests.tiny_whisper import build_tiny_whisper
 
     models = folder / "models"
     paths = {"qwen": models / "tiny-qwen", "canary": models / "tiny-canary", "pyannote": models / "tiny-pyannote"}
@@ -46,7 +63,14 @@ def build_models(folder: Path) -> dict[str, Path]:
         canary = build_tiny_canary(paths["canary"])
     if not (paths["pyannote"] / "config.yaml").is_file():
         build_tiny_pyannote(paths["pyannote"])
-    return {**paths, "canary": canary}
+    return {
+        **paths,
+        "canary": canary,
+        "translation": build_once(models / "tiny-nllb", build_tiny_translation),
+        # Two speakers: the voices are OpenAI's names and `speaker_<i>`.
+        "tts": build_once(models / "tiny-vits", lambda path: build_tiny_vits(path, num_speakers=2)),
+        "whisper": build_once(models / "tiny-whisper", build_tiny_whisper),
+    }
 
 
 def main() -> None:
@@ -79,6 +103,10 @@ def main() -> None:
         qwen_model_id=str(models["qwen"]),
         canary_model_id=str(models["canary"]),
         pyannote_model_id=str(models["pyannote"]),
+        translation_model_id=str(models["translation"]),
+        tts_model_id=str(models["tts"]),
+        whisper_model_id=str(models["whisper"]),
+        enabled_models=["qwen", "canary", "pyannote", "translation", "tts", "whisper"],
         openai_api_keys=f"e2e-client:{CLIENT_KEY}",
         admin_api_keys=f"e2e-admin:{ADMIN_KEY}",
         # A quota the client never reaches: the Usage pages have bars to show.

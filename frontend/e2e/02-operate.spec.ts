@@ -12,12 +12,19 @@ test('the Overview shows the CPU-mode state', async ({ page }) => {
   await shoot(page, 'overview');
 });
 
-test('Models shows three cards, and the tiny LLM loads from its card', async ({ page, gateway }) => {
+test('Models shows a card per slot, and the tiny LLM loads from its card', async ({ page, gateway }) => {
   await gateway.unload('qwen');
   await page.goto('/models');
-  await expect(page.locator('[data-testid^="model-card-"]')).toHaveCount(3);
-  for (const key of ['qwen', 'canary', 'pyannote'])
-    await expect(page.getByTestId(`model-card-${key}`)).toBeVisible();
+  const slots = ['qwen', 'canary', 'pyannote', 'translation', 'tts', 'whisper'];
+  await expect(page.locator('[data-testid^="model-card-"]')).toHaveCount(slots.length);
+  for (const key of slots) await expect(page.getByTestId(`model-card-${key}`)).toBeVisible();
+  await expect(page.getByTestId('model-card-translation').getByTestId('model-kind')).toHaveText(
+    'Translation',
+  );
+  await expect(page.getByTestId('model-card-tts').getByTestId('model-kind')).toHaveText('Text to speech');
+  await expect(page.getByTestId('model-card-whisper').getByTestId('model-kind')).toHaveText(
+    'Speech recognition',
+  );
 
   const card = page.getByTestId('model-card-qwen');
   const chip = card.getByTestId('state-chip');

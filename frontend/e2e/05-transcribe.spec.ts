@@ -33,3 +33,26 @@ test('a generated wav is transcribed, with segments and subtitle downloads', asy
   await expectAccessible(page, 'Transcription with a result');
   await shoot(page, 'transcribe');
 });
+
+test('Whisper is offered, detects the language by itself and says which', async ({ page, gateway }) => {
+  await gateway.load('whisper');
+  await page.goto('/playground/transcribe');
+  await settled(page);
+  const model = page.getByRole('combobox', { name: 'Model' });
+  await model.click();
+  // Every ASR slot: Canary's names and Whisper's.
+  await expect(page.getByRole('option', { name: 'tiny-canary', exact: true })).toBeVisible();
+  await page.getByRole('option', { name: 'tiny-whisper', exact: true }).click();
+  const language = page.getByTestId('transcribe-language');
+  await expect(language).toContainText('Detect automatically');
+  await language.getByRole('combobox').click();
+  // The loaded model's own languages (Whisper's ~100).
+  await expect(page.getByRole('option', { name: 'Yoruba (yo)' })).toBeAttached();
+  await page.keyboard.press('Escape');
+
+  await page.getByTestId('transcribe-file').setInputFiles(speechWav());
+  await page.getByTestId('transcribe-submit').click();
+  await expect(page.getByTestId('transcribe-status')).toContainText('Done', { timeout: 90_000 });
+  await expect(page.getByTestId('detected-language')).toContainText(/Detected language: .+ \(\w+\)/);
+  await expectAccessible(page, 'Transcription with Whisper');
+});

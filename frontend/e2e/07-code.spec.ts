@@ -24,6 +24,20 @@ test('Use it from code shows curl and Python snippets for each served model', as
     '/v1/audio/transcriptions',
   );
   await expect(page.getByRole('region', { name: 'tiny-pyannote' })).toBeVisible();
+
+  const translation = page.getByRole('region', { name: 'tiny-nllb' });
+  await expect(translation.getByLabel('curl example for tiny-nllb', { exact: true })).toContainText(
+    `curl ${BASE_URL}/v1/translate`,
+  );
+  await translation.getByRole('tab', { name: 'Python (httpx)' }).click();
+  await expect(translation.getByLabel('python example for tiny-nllb', { exact: true })).toContainText(
+    '"src_lang": "en"',
+  );
+  const speech = page.getByRole('region', { name: 'tiny-vits' });
+  await speech.getByRole('tab', { name: 'Python (openai)' }).click();
+  await expect(speech.getByLabel('python example for tiny-vits', { exact: true })).toContainText(
+    'client.audio.speech.with_streaming_response.create(',
+  );
   // The key itself is never written into a snippet.
   await expect(page.locator('main')).not.toContainText(ADMIN_KEY);
   await expectAccessible(page, 'Use it from code');

@@ -31,7 +31,8 @@ export function signedInAs(key: string): Pick<PlaywrightTestOptions, 'storageSta
   };
 }
 
-export type ModelKey = 'qwen' | 'canary' | 'pyannote';
+/** The slots tests/dashboard_gateway.py serves. */
+export type ModelKey = 'qwen' | 'canary' | 'pyannote' | 'translation' | 'tts' | 'whisper';
 
 interface ModelStatus {
   key: string;

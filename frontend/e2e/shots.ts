@@ -39,6 +39,16 @@ export const SHOTS = {
     title: 'Who said what',
     caption: "Speaker lanes on a time axis, the audio player's playhead and the labelled transcript.",
   },
+  translate: {
+    title: 'Translation playground',
+    caption:
+      "Languages picked by code, name or alias from the model's own list, a translation and its token usage (random weights: random text).",
+  },
+  speech: {
+    title: 'Speech playground',
+    caption:
+      'Text spoken by the text-to-speech model: the player, the time to the first audio byte and the download (random weights: noise).',
+  },
   jobs: { title: 'Jobs', caption: "The caller's jobs (all of them for an admin), live." },
   job: {
     title: 'A job',

@@ -15,6 +15,8 @@ export type NavIcon =
   | 'chat'
   | 'transcribe'
   | 'speakers'
+  | 'translate'
+  | 'speech'
   | 'jobs'
   | 'code'
   | 'usage'
@@ -80,6 +82,20 @@ export const PAGES: PageDef[] = [
     access: 'any',
     Component: lazy(() => import('./pages/playground/SpeakersPage')),
     nav: { label: 'Who said what', icon: 'speakers', section: 'try' },
+  },
+  {
+    path: '/playground/translate',
+    title: 'Translation',
+    access: 'any',
+    Component: lazy(() => import('./pages/playground/TranslatePage')),
+    nav: { label: 'Translate', icon: 'translate', section: 'try' },
+  },
+  {
+    path: '/playground/speech',
+    title: 'Speech',
+    access: 'any',
+    Component: lazy(() => import('./pages/playground/SpeechPage')),
+    nav: { label: 'Speech', icon: 'speech', section: 'try' },
   },
   {
     path: '/jobs',

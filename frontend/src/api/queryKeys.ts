@@ -57,4 +57,12 @@ export const queryKeys = {
     /** The caller's own usage and quota (`/api/usage`). */
     mine: (range: UsageRange) => ['usage', 'mine', range] as const,
   },
+  translation: {
+    /** The language codes and aliases a translation model accepts (`/v1/translate/languages`). */
+    languages: (model: string) => ['v1', 'translate', 'languages', model] as const,
+  },
+  speech: {
+    /** The voices a speech model offers. */
+    voices: (model: string) => ['v1', 'audio', 'voices', model] as const,
+  },
 } as const;

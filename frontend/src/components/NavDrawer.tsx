@@ -7,6 +7,8 @@ import ListAltIcon from '@mui/icons-material/ListAlt';
 import MemoryIcon from '@mui/icons-material/Memory';
 import RecordVoiceOverIcon from '@mui/icons-material/RecordVoiceOverOutlined';
 import SpaceDashboardIcon from '@mui/icons-material/SpaceDashboardOutlined';
+import TranslateIcon from '@mui/icons-material/Translate';
+import VolumeUpIcon from '@mui/icons-material/VolumeUpOutlined';
 import WorkHistoryIcon from '@mui/icons-material/WorkHistoryOutlined';
 import Box from '@mui/material/Box';
 import Drawer from '@mui/material/Drawer';
@@ -33,6 +35,8 @@ const ICONS: Record<NavIcon, SvgIconComponent> = {
   chat: ChatIcon,
   transcribe: GraphicEqIcon,
   speakers: RecordVoiceOverIcon,
+  translate: TranslateIcon,
+  speech: VolumeUpIcon,
   jobs: WorkHistoryIcon,
   code: CodeIcon,
   usage: BarChartIcon,

@@ -66,6 +66,7 @@ export function adminStatus(overrides: Partial<AdminStatus> = {}): AdminStatus {
     decoding: { running: 0, waiting: 0, decodes: 0, max_concurrent: 2, queue_size: 64 },
     diarization_queues: {},
     translation_batching: {},
+    speech_batching: {},
     dependencies: { problems: [], packages: {}, torch: null },
     huggingface_token: { configured: false, last4: null },
     settings: {

@@ -18,7 +18,7 @@ import type { ServedModel } from '../../api/types';
 import { CodeBlock } from '../../components/CodeBlock';
 import { PageHeader } from '../../components/PageHeader';
 import { monospace } from '../../theme/theme';
-import { KEY_VARIABLE, snippetKindFor, snippetsFor, type SnippetKind } from './snippets';
+import { HTTPX_KINDS, KEY_VARIABLE, snippetKindFor, snippetsFor, type SnippetKind } from './snippets';
 
 interface ServedGroup {
   id: string;
@@ -40,6 +40,8 @@ const KIND_LABELS: Record<SnippetKind, string> = {
   chat: 'Chat',
   transcription: 'Transcription',
   diarization: 'Diarization',
+  translation: 'Translation',
+  speech: 'Speech',
 };
 
 function ModelSnippets({
@@ -86,10 +88,13 @@ function ModelSnippets({
               value={chosenKind}
               onChange={(_, value: SnippetKind | null) => value && setChosenKind(value)}
               aria-label={`What ${group.id} does`}
+              sx={{ flexWrap: 'wrap' }}
             >
               <ToggleButton value="chat">Chat</ToggleButton>
               <ToggleButton value="transcription">Transcription</ToggleButton>
               <ToggleButton value="diarization">Diarization</ToggleButton>
+              <ToggleButton value="translation">Translation</ToggleButton>
+              <ToggleButton value="speech">Speech</ToggleButton>
             </ToggleButtonGroup>
           )}
           <Tabs
@@ -98,7 +103,7 @@ function ModelSnippets({
             aria-label={`Language of the ${group.id} example`}
           >
             <Tab value="curl" label="curl" />
-            <Tab value="python" label={kind === 'diarization' ? 'Python (httpx)' : 'Python (openai)'} />
+            <Tab value="python" label={HTTPX_KINDS.has(kind) ? 'Python (httpx)' : 'Python (openai)'} />
           </Tabs>
           <CodeBlock
             code={language === 'curl' ? snippets.curl : snippets.python}

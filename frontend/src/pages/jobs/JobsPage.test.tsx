@@ -42,6 +42,7 @@ describe('the jobs page', () => {
     expect(screen.getByText('interview.wav')).toBeInTheDocument();
     await userEvent.click(within(screen.getByTestId('job-task')).getByRole('combobox'));
     await userEvent.click(await screen.findByRole('option', { name: /^Both/ }));
+    await userEvent.type(screen.getByLabelText('ASR model'), 'whisper');
     await userEvent.type(screen.getByLabelText('Language'), 'de');
     await userEvent.type(screen.getByLabelText('At most'), '3');
     await userEvent.click(screen.getByTestId('job-submit'));
@@ -51,7 +52,7 @@ describe('the jobs page', () => {
     expect(form?.get('task')).toBe('both');
     // (jsdom's File reaches Node's fetch without its name: the bytes are what can be checked here.)
     expect((form?.get('file') as Blob).size).toBe(64);
-    expect(form?.get('model')).toBe('canary');
+    expect(form?.get('model')).toBe('whisper');
     expect(form?.get('language')).toBe('de');
     expect(form?.get('max_speakers')).toBe('3');
     expect(form?.has('target_language')).toBe(false);

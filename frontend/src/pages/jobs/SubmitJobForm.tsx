@@ -1,4 +1,5 @@
 import Alert from '@mui/material/Alert';
+import Autocomplete from '@mui/material/Autocomplete';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
@@ -11,6 +12,7 @@ import { useNavigate } from 'react-router';
 
 import { errorMessage } from '../../api/errors';
 import { AudioDropZone } from '../../components/AudioDropZone';
+import { useModelChoices } from '../playground/chat/useModelChoices';
 import { TASKS, useSubmitJob, type JobTask } from './jobsApi';
 
 /** A new job: the file, the task and its options; on success the job's page opens. */
@@ -19,7 +21,8 @@ export function SubmitJobForm() {
   const submit = useSubmitJob();
   const [file, setFile] = useState<File | null>(null);
   const [task, setTask] = useState<JobTask>('transcribe');
-  const [model, setModel] = useState('canary');
+  const asrModels = useModelChoices('asr');
+  const [model, setModel] = useState('');
   const [language, setLanguage] = useState('');
   const [targetLanguage, setTargetLanguage] = useState('');
   const [numSpeakers, setNumSpeakers] = useState('');
@@ -80,13 +83,21 @@ export function SubmitJobForm() {
           </TextField>
           {transcribes && (
             <>
-              <TextField
-                size="small"
-                label="ASR model"
-                value={model}
-                onChange={(event) => setModel(event.target.value)}
-                helperText="a served name: canary, whisper-1, …"
-                sx={{ width: 180 }}
+              <Autocomplete
+                freeSolo
+                options={asrModels.choices.map((c) => c.name)}
+                inputValue={model}
+                onInputChange={(_, value) => setModel(value)}
+                sx={{ width: 220 }}
+                renderInput={(params) => (
+                  <TextField
+                    {...params}
+                    size="small"
+                    label="ASR model"
+                    placeholder="the gateway's default"
+                    helperText="any speech model's served name; empty: the default"
+                  />
+                )}
               />
               <TextField
                 size="small"

@@ -20,13 +20,7 @@ import { formatBytes, formatDuration, formatMib, formatTime } from '../../compon
 import { monospace } from '../../theme/theme';
 import { LoadDialog } from './LoadDialog';
 import { modelActions, type ActionState } from './modelActions';
-
-const KIND_LABELS: Record<string, string> = {
-  llm: 'Language model',
-  asr: 'Speech recognition',
-  diarization: 'Diarization',
-  langid: 'Language identification',
-};
+import { kindInfo } from './modelKinds';
 
 const STATE_COLORS: Record<ModelState, 'default' | 'success' | 'info' | 'warning' | 'error'> = {
   absent: 'default',
@@ -140,6 +134,7 @@ export function ModelCard({ model, gpus, heldMib }: ModelCardProps) {
     sumValues(server.gpu_memory_given_back_mib) ??
     (before !== null && after !== null ? Math.max(0, before - after) : null);
   const failure = model.last_error;
+  const kind = kindInfo(model.kind);
 
   const load = () =>
     gpus.length > 1 ? setPickGpus(true) : mutation.mutate({ action: 'load', key: model.key });
@@ -150,8 +145,14 @@ export function ModelCard({ model, gpus, heldMib }: ModelCardProps) {
         <Stack spacing={1.5}>
           <Box sx={{ display: 'flex', gap: 1, alignItems: 'flex-start', justifyContent: 'space-between' }}>
             <Box sx={{ minWidth: 0 }}>
-              <Typography variant="overline" color="text.secondary" sx={{ lineHeight: 1.5 }}>
-                {KIND_LABELS[model.kind] ?? model.kind}
+              <Typography
+                variant="overline"
+                color="text.secondary"
+                data-testid="model-kind"
+                sx={{ lineHeight: 1.5, display: 'flex', alignItems: 'center', gap: 0.75 }}
+              >
+                <kind.Icon fontSize="small" aria-hidden />
+                {kind.label}
               </Typography>
               <Typography variant="h3" component="h2" id={`model-${model.key}`}>
                 {model.key}

@@ -4,7 +4,7 @@ import { http, HttpResponse } from 'msw';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { ServedModel } from '../../api/types';
-import { envelope, servedModels } from '../../test/fixtures';
+import { adminStatus, envelope, model, servedModels } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
 import { server } from '../../test/server';
 
@@ -119,7 +119,7 @@ describe('the transcription playground', () => {
     expect((sent?.get('file') as Blob | null)?.size).toBe(8);
 
     const facts = screen.getByTestId('transcript-facts');
-    expect(facts).toHaveTextContent('Spoken: English (detected)');
+    expect(facts).toHaveTextContent('Detected language: English (en)');
     expect(facts).toHaveTextContent('Duration: 4.5 s');
 
     const rows = within(screen.getByTestId('segments-table')).getAllByTestId('segment-row');
@@ -292,5 +292,104 @@ describe('the transcription playground', () => {
     } finally {
       Reflect.deleteProperty(window, 'isSecureContext');
     }
+  });
+});
+
+describe('the transcription playground with Whisper', () => {
+  const whisperServed: ServedModel = {
+    id: 'whisper',
+    object: 'model',
+    created: 0,
+    owned_by: 'inference-gateway',
+    root: 'whisper',
+    parent: null,
+  };
+
+  beforeEach(() => {
+    server.use(
+      http.get('*/v1/models', () =>
+        HttpResponse.json({ object: 'list', data: [...servedModels, ...speechModels, whisperServed] }),
+      ),
+      http.get('*/api/admin/status', () =>
+        HttpResponse.json(
+          adminStatus({
+            models: [
+              model(),
+              model({
+                key: 'canary',
+                kind: 'asr',
+                model_id: 'nvidia/canary-1b-v2',
+                served_names: ['nvidia/canary-1b-v2', 'canary', 'whisper-1'],
+                server: { detects_language: false },
+              }),
+              model({
+                key: 'whisper',
+                kind: 'asr',
+                model_id: 'openai/whisper-large-v3-turbo',
+                served_names: ['whisper'],
+                state: 'loaded',
+                server: { detects_language: true, languages: ['en', 'fr', 'yo'], translates_to: ['en'] },
+              }),
+            ],
+          }),
+        ),
+      ),
+    );
+  });
+
+  async function options(testId: string): Promise<string[]> {
+    await userEvent.click(within(screen.getByTestId(testId)).getByRole('combobox'));
+    const names = (await screen.findAllByRole('option')).map((o) => o.textContent ?? '');
+    await userEvent.keyboard('{Escape}');
+    return names;
+  }
+
+  it('lists every ASR slot; a model that detects the language offers "Detect automatically"', async () => {
+    renderApp('/playground/transcribe');
+    const modelSelect = await screen.findByRole('combobox', { name: 'Model' });
+    await waitFor(() => expect(modelSelect).toHaveTextContent('nvidia/canary-1b-v2'));
+    await userEvent.click(modelSelect);
+    const names = (await screen.findAllByRole('option')).map((o) => o.textContent);
+    expect(names).toEqual([
+      'nvidia/canary-1b-v2',
+      'canary(alias of nvidia/canary-1b-v2)',
+      'whisper-1(alias of nvidia/canary-1b-v2)',
+      'whisper',
+    ]);
+    await userEvent.keyboard('{Escape}');
+    // Canary does not detect: its empty choice is the gateway's default, among its own languages.
+    const canary = await options('transcribe-language');
+    expect(canary[0]).toBe("The gateway's default");
+    expect(canary).toContain('German (de)');
+
+    await userEvent.click(modelSelect);
+    await userEvent.click(await screen.findByRole('option', { name: 'whisper' }));
+    const whisper = await options('transcribe-language');
+    expect(whisper).toEqual(['Detect automatically', 'English (en)', 'French (fr)', 'Yoruba (yo)']);
+    expect(await options('transcribe-target')).toEqual(['No translation', 'English (en)']);
+  });
+
+  it('shows the language Whisper detected', async () => {
+    let form: FormData | null = null;
+    server.use(
+      http.post('*/v1/audio/transcriptions', async ({ request }) => {
+        form = await request.formData();
+        return HttpResponse.json({ ...verbose, language: 'french', source_language: 'fr' });
+      }),
+    );
+    renderApp('/playground/transcribe');
+    const modelSelect = await screen.findByRole('combobox', { name: 'Model' });
+    await waitFor(() => expect(modelSelect).toHaveTextContent('nvidia/canary-1b-v2'));
+    await userEvent.click(modelSelect);
+    await userEvent.click(await screen.findByRole('option', { name: 'whisper' }));
+    const file = new File([new Uint8Array([82, 73, 70, 70])], 'bonjour.wav', { type: 'audio/wav' });
+    await userEvent.upload(screen.getByTestId('transcribe-file'), file);
+    await userEvent.click(screen.getByTestId('transcribe-submit'));
+    expect(await screen.findByTestId('detected-language')).toHaveTextContent(
+      'Detected language: French (fr)',
+    );
+    const sent = form as FormData | null;
+    expect(sent?.get('model')).toBe('whisper');
+    expect(sent?.get('language')).toBeNull();
   });
 });

@@ -16,6 +16,7 @@ import { AudioSourceCard } from './transcribe/AudioSourceCard';
 import { TranscribeOptionsCard } from './transcribe/TranscribeOptionsCard';
 import { transcribe, type TranscribeOptions, type TranscriptView } from './transcribe/transcribeRequest';
 import { TranscriptResult } from './transcribe/TranscriptResult';
+import { useAsrFacts } from './transcribe/useAsrFacts';
 
 interface Source {
   file: File;
@@ -47,6 +48,7 @@ export default function TranscribePage() {
   const objectUrl = useRef<string | null>(null);
   const { secondsLeft, wait, cancel: cancelWait } = useRetryCountdown();
   const model = options.model || models.choices[0]?.name || '';
+  const facts = useAsrFacts(model);
 
   const run = useMutation({
     mutationFn: async ({ file, asked }: { file: File; asked: TranscribeOptions }): Promise<Outcome> => {
@@ -135,6 +137,7 @@ export default function TranscribePage() {
       >
         <TranscribeOptionsCard
           models={models}
+          facts={facts}
           options={{ ...options, model }}
           onChange={setOptions}
           disabled={run.isPending}

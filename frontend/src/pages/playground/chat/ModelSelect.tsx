@@ -26,11 +26,14 @@ export function ModelSelect({
 }) {
   if (models.error) return <Alert severity="error">{errorMessage(models.error)}</Alert>;
   const empty = !models.isPending && models.choices.length === 0;
-  const helper = empty
-    ? noneText
-    : models.kindsKnown
-      ? undefined
-      : 'This key cannot see what each model does: every served name is listed.';
+  // Nothing while the lists load: a disabled field's helper is too faint to read (and says nothing yet).
+  const helper = models.isPending
+    ? undefined
+    : empty
+      ? noneText
+      : models.kindsKnown
+        ? undefined
+        : 'This key cannot see what each model does: every served name is listed.';
   return (
     <TextField
       select

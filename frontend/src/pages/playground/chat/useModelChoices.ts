@@ -1,6 +1,6 @@
 import { useAdminStatus, useMe, useServedModels } from '../../../api/queries';
 /** `kind` of a slot in the admin status. */
-export type ModelKind = 'llm' | 'asr' | 'diarization';
+export type ModelKind = 'llm' | 'asr' | 'diarization' | 'langid' | 'translation' | 'tts';
 
 export interface ModelChoice {
   name: string;
@@ -16,7 +16,15 @@ export interface ModelChoices {
   error: unknown;
 }
 
-const SPEECH_NAME = /whisper|canary|parakeet|pyannote|speech|asr|diariz|langid/i;
+/** What the names of each kind tend to look like: a client key's list puts those first. */
+const NAME_HINTS: Record<ModelKind, RegExp> = {
+  llm: /^(?!.*(whisper|canary|parakeet|pyannote|speech|asr|diariz|langid|nllb|m2m|translat|tts|vits|mms)).*$/i,
+  asr: /whisper|canary|parakeet|asr|speech-to-text|stt/i,
+  diarization: /pyannote|diariz/i,
+  langid: /langid|lid|voxlingua/i,
+  translation: /nllb|m2m|translat|madlad|opus-mt|marian/i,
+  tts: /tts|vits|mms|speech|voice|kokoro|bark/i,
+};
 
 /**
  * The served names (`GET /v1/models`) of one kind of model. `/v1/models` does not say what a model does;
@@ -35,8 +43,8 @@ export function useModelChoices(kind: ModelKind): ModelChoices {
     const ofKind = new Set(status.data.models.filter((m) => m.kind === kind).flatMap((m) => m.served_names));
     choices = choices.filter((c) => ofKind.has(c.name) || (c.aliasOf !== null && ofKind.has(c.aliasOf)));
   } else {
-    const wantsSpeech = kind !== 'llm';
-    const fits = (c: ModelChoice) => SPEECH_NAME.test(c.aliasOf ?? c.name) === wantsSpeech;
+    const hint = NAME_HINTS[kind];
+    const fits = (c: ModelChoice) => hint.test(c.aliasOf ?? c.name);
     choices = [...choices.filter(fits), ...choices.filter((c) => !fits(c))];
   }
   return {

@@ -1,14 +1,13 @@
 import { useAdminStatus, useMe } from '../../../api/queries';
 import type { ModelStatus } from '../../../api/types';
 
-/** The slot `/api/audio/transcribe?diarize=true` diarizes with (the gateway's only diarization slot). */
-export const DIARIZATION_SLOT = 'pyannote';
 /** The ASR model the route uses when the request names none. */
 export const DEFAULT_ASR_MODEL = 'canary';
 
 export interface SpeechSlots {
   /** ASR slots (admins see them all; a client key sees none and the route's default is used). */
   asr: ModelStatus[];
+  /** The first diarization slot (whatever its key): the one whose state the form reports. */
   diarization: ModelStatus | null;
   /** Models load on their first request (LAZY_LOAD_MODELS); null when unknown (client key). */
   lazyLoad: boolean | null;
@@ -27,7 +26,7 @@ export function useSpeechSlots(): SpeechSlots {
   const models = isAdmin ? (status.data?.models ?? []) : [];
   return {
     asr: models.filter((m) => m.kind === 'asr'),
-    diarization: models.find((m) => m.key === DIARIZATION_SLOT) ?? null,
+    diarization: models.find((m) => m.kind === 'diarization') ?? null,
     lazyLoad: isAdmin && status.data ? status.data.settings.lazy_load_models : null,
     isAdmin,
   };

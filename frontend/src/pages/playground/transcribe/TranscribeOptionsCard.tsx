@@ -13,7 +13,8 @@ import Typography from '@mui/material/Typography';
 
 import { ModelSelect } from '../chat/ModelSelect';
 import type { ModelChoices } from '../chat/useModelChoices';
-import { LANGUAGES } from './languages';
+import { LANGUAGES, languagesOf, WHISPER_LANGUAGES } from './languages';
+import type { AsrFacts } from './useAsrFacts';
 import { RESPONSE_FORMATS, routeFor, type ResponseFormat, type TranscribeOptions } from './transcribeRequest';
 
 const FORMAT_LABELS: Record<ResponseFormat, string> = {
@@ -37,18 +38,25 @@ function routeNote(options: TranscribeOptions): string {
 function LanguageSelect({
   label,
   emptyLabel,
+  languages,
   value,
   onChange,
   disabled,
   helperText,
+  testId,
 }: {
   label: string;
   emptyLabel: string;
+  languages: [code: string, name: string][];
   value: string;
   onChange: (code: string) => void;
   disabled: boolean;
   helperText: string;
+  testId?: string;
 }) {
+  // A choice made for another model stays shown (the gateway says if this one does not take it).
+  const shown =
+    value && !languages.some(([code]) => code === value) ? [...languages, [value, value]] : languages;
   return (
     <TextField
       select
@@ -59,9 +67,10 @@ function LanguageSelect({
       onChange={(event) => onChange(event.target.value)}
       disabled={disabled}
       helperText={helperText}
+      data-testid={testId}
     >
       <MenuItem value="">{emptyLabel}</MenuItem>
-      {LANGUAGES.map(([code, name]) => (
+      {shown.map(([code, name]) => (
         <MenuItem key={code} value={code}>
           {name} ({code})
         </MenuItem>
@@ -70,17 +79,40 @@ function LanguageSelect({
   );
 }
 
+/** The spoken-language select's empty choice and note, by what the model does without a language. */
+function autoLanguage(facts: AsrFacts): { label: string; note: string } {
+  if (facts.detectsLanguage === true) {
+    return { label: 'Detect automatically', note: 'Left empty, the model detects the language.' };
+  }
+  if (facts.detectsLanguage === false) {
+    return {
+      label: "The gateway's default",
+      note: "This model does not detect languages: name it, or the gateway's default is assumed.",
+    };
+  }
+  return { label: 'Auto', note: "Auto: detected when a model can, else the gateway's default." };
+}
+
 export function TranscribeOptionsCard({
   models,
+  facts,
   options,
   onChange,
   disabled,
 }: {
   models: ModelChoices;
+  facts: AsrFacts;
   options: TranscribeOptions;
   onChange: (options: TranscribeOptions) => void;
   disabled: boolean;
 }) {
+  const spoken = facts.languages
+    ? languagesOf(facts.languages)
+    : facts.detectsLanguage
+      ? WHISPER_LANGUAGES
+      : LANGUAGES;
+  const targets = facts.translatesTo ? languagesOf(facts.translatesTo) : spoken;
+  const auto = autoLanguage(facts);
   const gatewayRoute = routeFor(options) === '/api/audio/transcribe';
   const granular = options.responseFormat === 'verbose_json' && !options.targetLanguage;
   return (
@@ -100,15 +132,19 @@ export function TranscribeOptionsCard({
           />
           <LanguageSelect
             label="Spoken language"
-            emptyLabel="Auto"
+            emptyLabel={auto.label}
+            languages={spoken}
             value={options.language}
             onChange={(language) => onChange({ ...options, language })}
             disabled={disabled}
-            helperText="Auto: detected when a model can, else the gateway's default."
+            helperText={auto.note}
+            testId="transcribe-language"
           />
           <LanguageSelect
             label="Translate into"
+            testId="transcribe-target"
             emptyLabel="No translation"
+            languages={targets}
             value={options.targetLanguage}
             onChange={(targetLanguage) => onChange({ ...options, targetLanguage })}
             disabled={disabled}

@@ -32,18 +32,34 @@ const ORIGIN: Record<string, string> = { request: 'given', detected: 'detected',
 
 function Facts({ view, audioDuration }: { view: TranscriptView; audioDuration: number | null }) {
   const duration = view.duration ?? audioDuration;
-  const facts: string[] = [];
+  const facts: { label: string; testId?: string; detected?: boolean }[] = [];
   if (view.sourceLanguage) {
+    const detected = view.sourceOrigin === 'detected';
     const origin = view.sourceOrigin ? ` (${ORIGIN[view.sourceOrigin] ?? view.sourceOrigin})` : '';
-    facts.push(`Spoken: ${languageName(view.sourceLanguage)}${origin}`);
+    facts.push(
+      detected
+        ? {
+            label: `Detected language: ${languageName(view.sourceLanguage)} (${view.sourceLanguage})`,
+            testId: 'detected-language',
+            detected: true,
+          }
+        : { label: `Spoken: ${languageName(view.sourceLanguage)}${origin}` },
+    );
   }
-  if (view.language) facts.push(`Text in: ${languageName(view.language)}`);
-  if (!view.sourceLanguage && !view.language) facts.push('Language: not reported in this format');
-  facts.push(`Duration: ${duration === null ? '–' : lengthText(duration)}`);
+  if (view.language) facts.push({ label: `Text in: ${languageName(view.language)}` });
+  if (!view.sourceLanguage && !view.language) facts.push({ label: 'Language: not reported in this format' });
+  facts.push({ label: `Duration: ${duration === null ? '–' : lengthText(duration)}` });
   return (
     <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }} data-testid="transcript-facts">
       {facts.map((fact) => (
-        <Chip key={fact} size="small" variant="outlined" label={fact} />
+        <Chip
+          key={fact.label}
+          size="small"
+          variant="outlined"
+          color={fact.detected ? 'primary' : 'default'}
+          label={fact.label}
+          data-testid={fact.testId}
+        />
       ))}
       <Chip
         size="small"

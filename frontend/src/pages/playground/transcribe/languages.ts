@@ -27,8 +27,126 @@ export const LANGUAGES: [code: string, name: string][] = [
   ['uk', 'Ukrainian'],
 ];
 
+/** Names of the languages Whisper knows (a superset of Canary's), for the codes a loaded model lists. */
+const NAMES: Record<string, string> = {
+  af: 'Afrikaans',
+  am: 'Amharic',
+  ar: 'Arabic',
+  as: 'Assamese',
+  az: 'Azerbaijani',
+  ba: 'Bashkir',
+  be: 'Belarusian',
+  bg: 'Bulgarian',
+  bn: 'Bengali',
+  bo: 'Tibetan',
+  br: 'Breton',
+  bs: 'Bosnian',
+  ca: 'Catalan',
+  cs: 'Czech',
+  cy: 'Welsh',
+  da: 'Danish',
+  de: 'German',
+  el: 'Greek',
+  en: 'English',
+  es: 'Spanish',
+  et: 'Estonian',
+  eu: 'Basque',
+  fa: 'Persian',
+  fi: 'Finnish',
+  fo: 'Faroese',
+  fr: 'French',
+  gl: 'Galician',
+  gu: 'Gujarati',
+  ha: 'Hausa',
+  haw: 'Hawaiian',
+  he: 'Hebrew',
+  hi: 'Hindi',
+  hr: 'Croatian',
+  ht: 'Haitian Creole',
+  hu: 'Hungarian',
+  hy: 'Armenian',
+  id: 'Indonesian',
+  is: 'Icelandic',
+  it: 'Italian',
+  ja: 'Japanese',
+  jw: 'Javanese',
+  ka: 'Georgian',
+  kk: 'Kazakh',
+  km: 'Khmer',
+  kn: 'Kannada',
+  ko: 'Korean',
+  la: 'Latin',
+  lb: 'Luxembourgish',
+  ln: 'Lingala',
+  lo: 'Lao',
+  lt: 'Lithuanian',
+  lv: 'Latvian',
+  mg: 'Malagasy',
+  mi: 'Maori',
+  mk: 'Macedonian',
+  ml: 'Malayalam',
+  mn: 'Mongolian',
+  mr: 'Marathi',
+  ms: 'Malay',
+  mt: 'Maltese',
+  my: 'Myanmar',
+  ne: 'Nepali',
+  nl: 'Dutch',
+  nn: 'Nynorsk',
+  no: 'Norwegian',
+  oc: 'Occitan',
+  pa: 'Punjabi',
+  pl: 'Polish',
+  ps: 'Pashto',
+  pt: 'Portuguese',
+  ro: 'Romanian',
+  ru: 'Russian',
+  sa: 'Sanskrit',
+  sd: 'Sindhi',
+  si: 'Sinhala',
+  sk: 'Slovak',
+  sl: 'Slovenian',
+  sn: 'Shona',
+  so: 'Somali',
+  sq: 'Albanian',
+  sr: 'Serbian',
+  su: 'Sundanese',
+  sv: 'Swedish',
+  sw: 'Swahili',
+  ta: 'Tamil',
+  te: 'Telugu',
+  tg: 'Tajik',
+  th: 'Thai',
+  tk: 'Turkmen',
+  tl: 'Tagalog',
+  tr: 'Turkish',
+  tt: 'Tatar',
+  uk: 'Ukrainian',
+  ur: 'Urdu',
+  uz: 'Uzbek',
+  vi: 'Vietnamese',
+  yi: 'Yiddish',
+  yo: 'Yoruba',
+  yue: 'Cantonese',
+  zh: 'Chinese',
+};
+
+/** Whisper's languages, by name: offered for a model that detects languages before its own list is known. */
+export const WHISPER_LANGUAGES: [code: string, name: string][] = Object.entries(NAMES).sort((a, b) =>
+  a[1].localeCompare(b[1]),
+);
+
+/** The choices for a list of codes (a loaded model's own), named where the name is known. */
+export function languagesOf(codes: string[]): [code: string, name: string][] {
+  return codes
+    .map((code): [string, string] => [code, NAMES[code] ?? code])
+    .sort((a, b) => a[1].localeCompare(b[1]));
+}
+
 /** A code's name ("de" -> "German"); names and unknown codes as they are. */
 export function languageName(codeOrName: string): string {
-  const found = LANGUAGES.find(([code, name]) => code === codeOrName || name.toLowerCase() === codeOrName);
-  return found ? found[1] : codeOrName;
+  const named = NAMES[codeOrName];
+  if (named) return named;
+  const lower = codeOrName.toLowerCase();
+  return Object.values(NAMES).find((name) => name.toLowerCase() === lower) ?? codeOrName;
 }
