@@ -545,7 +545,7 @@ class BaseModelWrapper(ABC):
                 logger.warning("%s held %s MiB, gave back %s MiB: memory may leak", self.key, held, given_back)
             else:
                 returned = "".join(f", GPU {d} gave back {mib} MiB" for d, mib in given_back.items())
-                logger.info("%s unloaded from %s%s", self.key, ", ".join(map(str, devices)), returned)
+                logger.info("%s unloaded from %s%s", self.key, ", ".join(devices) or "its upstream servers", returned)
             has_files = self.local_path is not None or await self.refresh_artifacts()
             server = {
                 "gpu_memory_used_mib_before_unload": before,

@@ -128,9 +128,9 @@ class UpstreamRelay:
                     done = True
                 if events:
                     yield events
-                if done:
-                    return
-            raise self.pool.wrong_answer(upstream.replica, "a stream that ended without [DONE]")
+            # After [DONE], the loop has read the body to its end: the connection goes back to the pool.
+            if not done:
+                raise self.pool.wrong_answer(upstream.replica, "a stream that ended without [DONE]")
         except GatewayError as exc:
             note_error(exc.code)
             yield b"data: " + json.dumps(exc.to_dict()).encode() + b"\n\n" + DONE
