@@ -451,10 +451,30 @@ def test_compose_service_matches_the_image_and_run_docker() -> None:
     assert service["logging"] == {"driver": "json-file", "options": {"max-size": "100m", "max-file": "5"}}
 
 
+def test_vllm_compose_file_puts_the_gateway_in_front_of_vllm() -> None:
+    """docker-compose.vllm.yml, merged over docker-compose.yml: a vLLM service reachable only on the Compose
+    network, and the gateway's LLM slot relaying to it by its service name."""
+    schema = json.loads((ROOT / "tests" / "data" / "compose-spec.json").read_text())
+    override = yaml.safe_load((ROOT / "docker-compose.vllm.yml").read_text())
+    jsonschema.Draft7Validator(schema).validate(override)
+    vllm, gateway = override["services"]["vllm"], override["services"]["gateway"]
+    assert vllm["image"].startswith("${VLLM_IMAGE:-vllm/vllm-openai:") and "ports" not in vllm
+    assert "ports" not in gateway and compose()["services"]["gateway"]["ports"]  # the gateway's port only
+    assert "--model ${VLLM_MODEL:-" in vllm["command"] and "--port 8000" in vllm["command"]
+    assert gateway["depends_on"] == ["vllm"]
+    environment = gateway["environment"]
+    assert environment["QWEN_ENGINE"] == "upstream" and environment["QWEN_UPSTREAM_URLS"] == "http://vllm:8000/v1"
+    settings = Settings(
+        _env_file=None, **{k.lower(): v for k, v in environment.items() if "$" not in v}, qwen_model_id="m"
+    )
+    assert settings.qwen_upstream_urls == ["http://vllm:8000/v1"]
+
+
 def test_env_example_names_every_compose_variable() -> None:
     example = (ROOT / ".env.example").read_text()
-    names = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "docker-compose.yml").read_text()))
-    assert names and all(re.search(rf"^{name}=", example, re.MULTILINE) for name in names)
+    for file in ("docker-compose.yml", "docker-compose.vllm.yml"):
+        names = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / file).read_text()))
+        assert names and all(re.search(rf"^{name}=", example, re.MULTILINE) for name in names), file
 
 
 def test_env_example_is_a_gateway_env_file_that_refuses_to_run_open(tmp_path: Path) -> None:

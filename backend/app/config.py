@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.slot_options import SlotConfig, declared_slots, environment_slot
+from app.slot_options import LLMOptions, SlotConfig, declared_slots, environment_slot, upstream_urls
 from app.slots import SLOTS
 
 GPU_DEFAULT_LLM = "Qwen/Qwen3-VL-30B-A3B-Instruct"
@@ -261,7 +261,9 @@ class Settings(BaseSettings):
     # The LLM slot.
     qwen_model_id: str | None = Field(None, description="Hub id or local directory; default depends on CUDA.")
     qwen_revision: str | None = None
-    qwen_engine: Literal["auto", "vllm", "transformers"] = "auto"
+    qwen_engine: Literal["auto", "vllm", "transformers", "upstream"] = Field(
+        "auto", description="`upstream`: relay to OpenAI-compatible servers (vLLM) at QWEN_UPSTREAM_URLS."
+    )
     qwen_served_model_name: str | None = None
     qwen_model_aliases: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["qwen"])
     qwen_max_model_len: int | None = Field(None, ge=16)
@@ -271,6 +273,27 @@ class Settings(BaseSettings):
     qwen_gpu_device_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     qwen_engine_args: dict[str, Any] = Field(default_factory=dict)
     qwen_cpu_max_concurrency: int = Field(1, ge=1, le=64)
+    qwen_upstream_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="QWEN_ENGINE=upstream: the replicas' OpenAI base URLs, comma-separated "
+        "(`http://vllm-a:8000/v1,http://vllm-b:8000/v1`).",
+    )
+    qwen_upstream_model: str | None = Field(None, description="The model's name upstream; default QWEN_MODEL_ID.")
+    qwen_upstream_api_key: SecretStr | None = Field(
+        None, description="Sent to the upstream servers (`Authorization: Bearer`); never shown nor logged."
+    )
+    qwen_upstream_connect_timeout_s: float = Field(
+        5.0, gt=0, le=600, description="Connecting to a replica (and each health check) gives up after this."
+    )
+    qwen_upstream_read_timeout_s: float = Field(
+        600.0,
+        gt=0,
+        le=86_400,
+        description="The longest wait for a replica's next bytes; a non-streamed answer comes whole, at its end.",
+    )
+    qwen_upstream_health_interval_s: float = Field(
+        5.0, ge=0.05, le=3600, description="Seconds between two health checks of each replica."
+    )
     max_n: int = Field(8, ge=1, le=128, description="Largest `n` (choices per request) accepted.")
     max_generations_per_request: int = Field(
         64, ge=1, le=4096, description="Most generations one request may ask for: prompts times `n` (400 above)."
@@ -453,6 +476,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown model slot(s) {', '.join(unknown)}; known: {', '.join(MODEL_SLOTS)}")
         return value
 
+    @field_validator("qwen_upstream_urls", mode="before")
+    @classmethod
+    def _upstream_urls(cls, value: Any) -> Any:
+        return upstream_urls(value)
+
     @field_validator("quotas", mode="before")
     @classmethod
     def _quotas(cls, value: Any) -> Any:
@@ -490,7 +518,7 @@ class Settings(BaseSettings):
     def _language_aliases(cls, value: Any) -> Any:
         return parse_language_aliases(value) if isinstance(value, str) else value
 
-    @field_validator("huggingface_token", "frontend_dist", "models_config", mode="before")
+    @field_validator("huggingface_token", "frontend_dist", "models_config", "qwen_upstream_api_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return value or None
@@ -535,6 +563,12 @@ class Settings(BaseSettings):
                 f"MAX_GENERATIONS_PER_REQUEST={self.max_generations_per_request} is smaller than MAX_N={self.max_n}: "
                 "requests with n=MAX_N would always get 400"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _upstream_needs_urls(self) -> Settings:
+        if self.qwen_engine == "upstream" and "qwen" in self.enabled_models and not self.qwen_upstream_urls:
+            raise ValueError("QWEN_UPSTREAM_URLS: required with QWEN_ENGINE=upstream (the replicas' base URLs)")
         return self
 
     _slots: tuple[SlotConfig, ...] = PrivateAttr(default=())
@@ -600,9 +634,13 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> list[str]:
-        """What must never reach a log line, in clear: the keys and the configured Hub token."""
+        """What must never reach a log line, in clear: the keys, the configured Hub token and the upstream keys."""
         keys = [k.key.get_secret_value() for k in (*self.openai_api_keys, *self.admin_api_keys)]
-        return keys + ([self.huggingface_token.get_secret_value()] if self.huggingface_token else [])
+        upstream = [self.qwen_upstream_api_key] + [
+            slot.options.upstream_api_key for slot in self._slots if isinstance(slot.options, LLMOptions)
+        ]
+        tokens = [self.huggingface_token, *upstream]
+        return keys + list(dict.fromkeys(t.get_secret_value() for t in tokens if t is not None))
 
     def quota_for(self, client: str) -> ClientQuota | None:
         return self.quotas.get(client) or self.quotas.get(ALL_CLIENTS)

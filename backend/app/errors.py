@@ -97,6 +97,17 @@ class QuotaExceededError(GatewayError):
         super().__init__(message, headers={"Retry-After": str(max(1, retry_after_s))})
 
 
+class UpstreamRequestError(GatewayError):
+    """An upstream server (an `engine: upstream` slot's replica) refused the request as the client's fault: its
+    4xx status and its message, in our envelope."""
+
+    error_type = "invalid_request_error"
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
 class ModelUnavailableError(GatewayError):
     """The model exists but cannot serve now (absent, loading, unloading, failed)."""
 

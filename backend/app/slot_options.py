@@ -22,9 +22,19 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from app.slots import SLOTS, Role, SlotSpec
 
@@ -45,6 +55,11 @@ class SlotOptions(BaseModel):
     model_aliases: list[str] = Field(default_factory=list, validation_alias=AliasChoices("model_aliases", "aliases"))
     SETTING_NAMES: ClassVar[dict[str, str | None]] = {}
 
+    def wrapper(self) -> str | None:
+        """`module:Class` of the wrapper these options call for instead of the family's (`SlotSpec.wrapper`), of
+        the same role; None: the family's."""
+        return None
+
     @classmethod
     def from_environment(cls, settings: object, prefix: str) -> Self:
         values: dict[str, Any] = {}
@@ -61,10 +76,33 @@ class SlotOptions(BaseModel):
         return None if attribute is None else attribute.upper()
 
 
-class LLMOptions(SlotOptions):
-    """A language model on vLLM (GPU) or transformers (CPU)."""
+def upstream_url(url: str) -> str:
+    """An upstream replica's OpenAI base URL as given (`http://vllm-a:8000/v1`); a URL with no path gets `/v1`."""
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"'{url}' is not an http(s) URL with a host (e.g. http://vllm:8000/v1)")
+    if parts.query or parts.fragment:
+        raise ValueError(f"'{url}' has a query or a fragment; give the server's OpenAI base URL")
+    return url if parts.path else url + "/v1"
 
-    engine: Literal["auto", "vllm", "transformers"] = "auto"
+
+def upstream_urls(value: Any) -> Any:
+    """A comma-separated string or a list of URLs, each checked (`upstream_url`), without duplicates."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        return items
+    urls = [upstream_url(str(item)) for item in items if str(item).strip()]
+    if len(set(urls)) != len(urls):
+        raise ValueError("a replica URL is listed twice")
+    return urls
+
+
+class LLMOptions(SlotOptions):
+    """A language model on vLLM (GPU) or transformers (CPU), or served by upstream OpenAI-compatible servers
+    (`engine: upstream`: vLLM replicas the gateway relays requests to)."""
+
+    engine: Literal["auto", "vllm", "transformers", "upstream"] = "auto"
     served_model_name: str | None = None
     max_model_len: int | None = Field(None, ge=16)
     dtype: str = "auto"
@@ -73,6 +111,35 @@ class LLMOptions(SlotOptions):
     gpu_device_ids: list[int] = Field(default_factory=list)
     engine_args: dict[str, Any] = Field(default_factory=dict)
     cpu_max_concurrency: int = Field(1, ge=1, le=64)
+    upstream_urls: list[str] = Field(default_factory=list)
+    """The replicas' OpenAI base URLs (`engine: upstream`)."""
+    upstream_model: str | None = None
+    """The model's name on the upstream servers; None: the slot's model id."""
+    upstream_api_key: SecretStr | None = None
+    """Sent to the upstream servers as `Authorization: Bearer`; never shown nor logged."""
+    upstream_connect_timeout_s: float = Field(5.0, gt=0, le=600)
+    upstream_read_timeout_s: float = Field(600.0, gt=0, le=86_400)
+    """The longest wait for the next bytes of an answer (a non-streamed answer comes whole, at the end)."""
+    upstream_health_interval_s: float = Field(5.0, ge=0.05, le=3600)
+
+    @field_validator("upstream_urls", mode="before")
+    @classmethod
+    def _urls(cls, value: Any) -> Any:
+        return upstream_urls(value)
+
+    @field_validator("upstream_api_key", mode="before")
+    @classmethod
+    def _empty_key_is_unset(cls, value: Any) -> Any:
+        return value or None
+
+    @model_validator(mode="after")
+    def _upstream_needs_urls(self) -> Self:
+        if self.engine == "upstream" and not self.upstream_urls:
+            raise ValueError("engine 'upstream' needs upstream_urls (the replicas' base URLs)")
+        return self
+
+    def wrapper(self) -> str | None:
+        return "app.models.upstream:UpstreamLLMModel" if self.engine == "upstream" else None
 
 
 class OneGpuOptions(SlotOptions):

@@ -41,7 +41,7 @@ def quota_resource(method: str, path: str) -> QuotaResource | None:
     seconds for transcription, diarization and job submissions; None for everything else."""
     if method != "POST":
         return None
-    if path in ("/v1/chat/completions", "/v1/completions", "/v1/translate"):
+    if path in ("/v1/chat/completions", "/v1/chat", "/v1/completions", "/v1/translate"):
         return "tokens"
     if path == "/api/jobs" or path.startswith(("/v1/audio/", "/api/audio/", "/api/diarization/")):
         return "audio"

@@ -376,15 +376,14 @@ class BaseModelWrapper(ABC):
                 return
             path = await self._artifacts_for_load()
             devices = self.select_devices(device_ids)
-            self.update_runtime(
-                state=ModelState.LOADING, progress=0.0, message=f"loading on {', '.join(devices)}", error=None
-            )
+            where = ", ".join(devices) or "its upstream servers"  # no device: the model runs elsewhere
+            self.update_runtime(state=ModelState.LOADING, progress=0.0, message=f"loading on {where}", error=None)
             started = time.perf_counter()
             self._load_started = (time.time(), time.monotonic())
             self.memory_leak_suspected = False
             try:
                 async with cuda_initialisation(devices, on_wait=self._waiting_for_cuda):
-                    self.update_runtime(message=f"loading on {', '.join(devices)}")
+                    self.update_runtime(message=f"loading on {where}")
                     before = self.gpu_memory_reading(devices)
                     server = await self._load(path, devices)
                     after = self.gpu_memory_reading(devices)
@@ -546,7 +545,7 @@ class BaseModelWrapper(ABC):
                 logger.warning("%s held %s MiB, gave back %s MiB: memory may leak", self.key, held, given_back)
             else:
                 returned = "".join(f", GPU {d} gave back {mib} MiB" for d, mib in given_back.items())
-                logger.info("%s unloaded from %s%s", self.key, ", ".join(map(str, devices)), returned)
+                logger.info("%s unloaded from %s%s", self.key, ", ".join(devices) or "its upstream servers", returned)
             has_files = self.local_path is not None or await self.refresh_artifacts()
             server = {
                 "gpu_memory_used_mib_before_unload": before,

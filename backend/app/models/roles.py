@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from app.engines.base import LLMEngine
+    from app.engines.upstream import UpstreamPool
     from app.models.prompts import PromptBuilder
 
 
@@ -41,6 +42,11 @@ class LLMWrapper(BaseModelWrapper):
     @abstractmethod
     def loaded(self) -> tuple[LLMEngine, PromptBuilder]:
         """The engine and the prompt builder of the loaded model (503 when not loaded)."""
+
+    def upstream(self) -> UpstreamPool | None:
+        """The servers a pass-through slot (`engine: upstream`) relays its requests to, instead of `loaded()`'s
+        engine; None for a model that runs in this process."""
+        return None
 
 
 class ASRWrapper(BaseModelWrapper):

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal, overload
 
 from app.config import Settings, SettingsError
-from app.errors import GatewayError, ModelNotFoundError, ModelUnavailableError, NotFoundError
+from app.errors import GatewayError, InvalidRequestError, ModelNotFoundError, ModelUnavailableError, NotFoundError
 from app.infra.gpu_monitor import GpuSample
 from app.infra.request_records import current_record
 from app.models.base import BaseModelWrapper, ModelState
@@ -159,6 +159,19 @@ class ModelRegistry:
         wrapper = self.get(key)
         wrapper.check_can_unload(wait)
         self._background(f"unload:{key}", wrapper.unload(wait))
+        return wrapper
+
+    def drain_replica(self, key: str, url: str, draining: bool) -> BaseModelWrapper:
+        """Take one replica of an upstream slot out of the rotation (`draining`), or put it back."""
+        wrapper = self.get(key)
+        pool = wrapper.upstream() if isinstance(wrapper, LLMWrapper) else None
+        if pool is None:
+            raise InvalidRequestError(f"model slot '{key}' is not served by upstream servers", param="key")
+        replica = pool.replica(url)
+        if replica is None:
+            known = ", ".join(r.name for r in pool.replicas)
+            raise NotFoundError(f"model slot '{key}' has no replica '{url}'; its replicas: {known}", param="url")
+        pool.drain(replica, draining)
         return wrapper
 
     async def preload_all(self) -> None:

@@ -2,6 +2,8 @@
 
 Free of HTTP types: `prepare` holds the model and turns a request into a `Generation`, which runs to
 a dict (`complete`) or to server-sent events as strings (`stream`), and is released when that ends.
+A slot served by upstream servers (`engine: upstream`) is validated the same way, then relayed
+(`services/openai_upstream.py`).
 The routes build the HTTP responses (`api/routers/openai.py`, `api/event_stream.py`).
 
 Streaming chunks are assembled as strings around the JSON-escaped text, with no dict or model per
@@ -19,16 +21,19 @@ import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
+from functools import partial
 from json.encoder import encode_basestring_ascii
 from typing import Any, Literal
 
 from app.config import Settings
 from app.engines.base import GenerationDelta, GenerationRequest, LLMEngine
+from app.engines.upstream import UpstreamPool
 from app.errors import GatewayError, InvalidRequestError, error_body
 from app.infra.request_records import RequestRecord, current_record, note_error
 from app.models.roles import LLMWrapper
 from app.services.model_registry import ModelRegistry
 from app.services.openai_requests import SEED_MIN, ChatCompletionRequest, CompletionRequest, SamplingFields
+from app.services.openai_upstream import UpstreamRelay
 from app.slots import Role
 
 logger = logging.getLogger("app.openai")
@@ -60,6 +65,24 @@ def _check_supported(body: SamplingFields, settings: Settings) -> None:
         raise InvalidRequestError("stream_options is only allowed when stream is true", param="stream_options")
     if body.n > settings.max_n:
         raise InvalidRequestError(f"n must be at most {settings.max_n} on this server", param="n")
+
+
+def _check_chat(body: ChatCompletionRequest, settings: Settings) -> None:
+    _check_supported(body, settings)
+    misplaced = body.misplaced()
+    if misplaced is not None:
+        raise InvalidRequestError(misplaced[1], param=misplaced[0])
+
+
+def _check_completion(body: CompletionRequest, settings: Settings) -> list[str | list[int]]:
+    """The request's prompts, once the request is known to be within this server's limits."""
+    _check_supported(body, settings)
+    try:
+        prompts = body.prompts()
+    except ValueError as exc:
+        raise InvalidRequestError(str(exc), param="prompt") from exc
+    _check_generations(len(prompts), body.n, settings)
+    return prompts
 
 
 def _check_generations(prompts: int, n: int, settings: Settings) -> None:
@@ -125,10 +148,7 @@ async def prepare_chat(
 ) -> PreparedGeneration:
     """Validate, template and tokenize a chat request; `body_bytes` (the body's size, when known) lets a
     small request be templated without a hop to a prompt thread."""
-    _check_supported(body, settings)
-    misplaced = body.misplaced()
-    if misplaced is not None:
-        raise InvalidRequestError(misplaced[1], param=misplaced[0])
+    _check_chat(body, settings)
     engine, prompts = model.loaded()
 
     def messages() -> list[dict[str, Any]]:
@@ -154,12 +174,7 @@ async def prepare_chat(
 async def prepare_completion(
     body: CompletionRequest, model: LLMWrapper, settings: Settings, body_bytes: int | None
 ) -> PreparedGeneration:
-    _check_supported(body, settings)
-    try:
-        raw_prompts = body.prompts()
-    except ValueError as exc:
-        raise InvalidRequestError(str(exc), param="prompt") from exc
-    _check_generations(len(raw_prompts), body.n, settings)
+    raw_prompts = _check_completion(body, settings)
     engine, builder = model.loaded()
     prompts = await builder.completion_ids(raw_prompts, body_bytes)
     response_id = f"cmpl-{uuid.uuid4().hex}"
@@ -333,15 +348,11 @@ async def stream(prepared: PreparedGeneration) -> AsyncGenerator[str, None]:
 class Generation:
     """A prepared request and the model it holds: run it once (`complete` or `stream`), then `release`."""
 
-    prepared: PreparedGeneration
+    complete: Callable[[], Awaitable[dict[str, Any]]]
+    stream: Callable[[], AsyncGenerator[str, None] | AsyncGenerator[bytes, None]]
     release: Callable[[], Awaitable[None]]
-    """Lets go of the model; call it when the run has ended, however it ended (also after `stream`)."""
-
-    def complete(self) -> Awaitable[dict[str, Any]]:
-        return complete(self.prepared)
-
-    def stream(self) -> AsyncGenerator[str, None]:
-        return stream(self.prepared)
+    """Lets go of the model (and of an upstream's answer); call it when the run has ended, however it ended
+    (also after `stream`)."""
 
 
 async def prepare(
@@ -354,6 +365,9 @@ async def prepare(
     stack = AsyncExitStack()
     try:
         model = await stack.enter_async_context(registry.acquire(body.model, Role.LLM))
+        pool = model.upstream()
+        if pool is not None:
+            return await _prepare_relay(body, pool, settings, stack)
         if isinstance(body, ChatCompletionRequest):
             prepared = await prepare_chat(body, model, settings, body_bytes)
         else:
@@ -361,4 +375,19 @@ async def prepare(
     except BaseException:
         await stack.aclose()
         raise
-    return Generation(prepared, stack.aclose)
+    return Generation(partial(complete, prepared), partial(stream, prepared), stack.aclose)
+
+
+async def _prepare_relay(
+    body: ChatCompletionRequest | CompletionRequest, pool: UpstreamPool, settings: Settings, stack: AsyncExitStack
+) -> Generation:
+    """A request to an upstream slot, within the same limits as any other; a stream is sent now, so that an
+    upstream's refusal (a 4xx, all replicas down) is the response's status, not an event after a 200."""
+    if isinstance(body, ChatCompletionRequest):
+        _check_chat(body, settings)
+    else:
+        _check_completion(body, settings)
+    relay = UpstreamRelay(pool, body)
+    if body.stream:
+        await relay.open(stack)
+    return Generation(relay.complete, relay.stream, stack.aclose)

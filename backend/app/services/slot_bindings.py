@@ -41,18 +41,20 @@ def load_binding(path: str) -> Any:
     return found
 
 
-def wrapper_class(spec: SlotSpec) -> type[BaseModelWrapper]:
-    """The slot's wrapper class, checked against its role's contract."""
-    cls = load_binding(spec.wrapper)
+def wrapper_class(spec: SlotSpec, path: str | None = None) -> type[BaseModelWrapper]:
+    """The slot's wrapper class (the family's, or `path`), checked against its role's contract."""
+    path = path or spec.wrapper
+    cls = load_binding(path)
     contract = ROLE_CONTRACTS[spec.role]
     if not (isinstance(cls, type) and issubclass(cls, contract)):
-        raise TypeError(f"slot '{spec.key}': {spec.wrapper} is not a {contract.__name__}")
+        raise TypeError(f"slot '{spec.key}': {path} is not a {contract.__name__}")
     return cls
 
 
 def build_wrapper(slot: SlotConfig, settings: Settings, token_provider: TokenProvider) -> BaseModelWrapper:
-    """The wrapper of a declared slot (`Settings.slots`): its family's class, built with the slot's options."""
-    factory = cast(SlotWrapperFactory, wrapper_class(slot.spec))
+    """The wrapper of a declared slot (`Settings.slots`): its family's class, or the one its options call for
+    (`engine: upstream`), built with the slot's options."""
+    factory = cast(SlotWrapperFactory, wrapper_class(slot.spec, slot.options.wrapper()))
     return factory(settings, token_provider, slot)
 
 

@@ -98,6 +98,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Chat (alias of /v1/chat/completions)
+         * @description The same request and answer as `POST /v1/chat/completions`, for clients written against gateways that expose chat as `/v1/chat`.
+         */
+        post: operations["chat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chat/completions": {
         parameters: {
             query?: never;
@@ -504,6 +524,47 @@ export interface paths {
         put?: never;
         /** Unload */
         post: operations["unload_api_admin_models__key__unload_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/models/{key}/replicas/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Drain Replica
+         * @description Send one replica of an upstream slot (`engine: upstream`) no new requests; those in flight end normally.
+         *     The replica stays out until `undrain`, whatever its health checks say.
+         */
+        post: operations["drain_replica_api_admin_models__key__replicas_drain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/models/{key}/replicas/undrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undrain Replica
+         * @description Put a drained replica of an upstream slot back in the rotation (once its health checks pass).
+         */
+        post: operations["undrain_replica_api_admin_models__key__replicas_undrain_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1375,9 +1436,10 @@ export interface components {
             served_names: string[];
             /**
              * Source
+             * @description `upstream`: an `engine: upstream` slot, served by the servers of `server.replicas`
              * @enum {string}
              */
-            source: "local" | "hub";
+            source: "local" | "hub" | "upstream";
             /** Cache Has Artifacts */
             cache_has_artifacts: boolean;
             /** In Flight Requests */
@@ -1399,7 +1461,7 @@ export interface components {
             error: string | null;
             /**
              * Server
-             * @description What the load reported (engine, device, dtype, `load_seconds`, `gpu_memory_held_mib`, ...), or after an unload the memory readings (`gpu_memory_used_mib_before_unload`, `..._after_unload`, `gpu_memory_held_mib`, `gpu_memory_given_back_mib`)
+             * @description What the load reported (engine, device, dtype, `load_seconds`, `gpu_memory_held_mib`, ...), or after an unload the memory readings (`gpu_memory_used_mib_before_unload`, `..._after_unload`, `gpu_memory_held_mib`, `gpu_memory_given_back_mib`). An upstream slot adds, live, `engine: upstream`, `upstream_model` and `replicas`: per replica `url`, `state` (`unknown` before its first check, `up`, `down`, `draining`), `healthy`, `in_flight`, `requests`, `failures`, `latency_ms` (average time to an answer's head), `check_latency_ms`, `last_check_at` and `last_error` (`message`, `at`)
              */
             server: {
                 [key: string]: unknown;
@@ -1507,6 +1569,14 @@ export interface components {
              * @description Slots in error
              */
             failed: string[];
+        };
+        /** ReplicaRequest */
+        ReplicaRequest: {
+            /**
+             * Url
+             * @description The replica's URL, as `server.replicas[].url` shows it
+             */
+            url: string;
         };
         /** RequestLogEntry */
         RequestLogEntry: {
@@ -2420,6 +2490,84 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    chat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatCompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Invalid request: a parameter is missing, malformed or not supported (`param` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such model, job or model slot. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body or the audio is over a limit (MAX_JSON_BODY_MB, MAX_UPLOAD_MB, MAX_AUDIO_SECONDS). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3948,6 +4096,148 @@ export interface operations {
             };
             /** @description The action conflicts with the current state (a busy model, a job not finished). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body or the audio is over a limit (MAX_JSON_BODY_MB, MAX_UPLOAD_MB, MAX_AUDIO_SECONDS). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    drain_replica_api_admin_models__key__replicas_drain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplicaRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelStatus"];
+                };
+            };
+            /** @description Invalid request: a parameter is missing, malformed or not supported (`param` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A client key on an admin route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such model, job or model slot. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body or the audio is over a limit (MAX_JSON_BODY_MB, MAX_UPLOAD_MB, MAX_AUDIO_SECONDS). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    undrain_replica_api_admin_models__key__replicas_undrain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplicaRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelStatus"];
+                };
+            };
+            /** @description Invalid request: a parameter is missing, malformed or not supported (`param` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A client key on an admin route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such model, job or model slot. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,7 @@ from app.api.schemas.admin import (
     ModelAction,
     ModelStatus,
     MonitorHistory,
+    ReplicaRequest,
     TokenRequest,
     TokenStatus,
     UnloadRequest,
@@ -111,6 +112,19 @@ async def load(key: str, state: StateDep, body: LoadRequest | None = None) -> di
 async def unload(key: str, state: StateDep, body: UnloadRequest | None = None) -> dict[str, Any]:
     wait = body.wait if body else True
     return _accepted("unload", state.registry.start_unload(key, wait).status())
+
+
+@router.post("/models/{key}/replicas/drain", response_model=ModelStatus, responses=error_responses(400, 404, 413))
+async def drain_replica(key: str, body: ReplicaRequest, state: StateDep) -> dict[str, Any]:
+    """Send one replica of an upstream slot (`engine: upstream`) no new requests; those in flight end normally.
+    The replica stays out until `undrain`, whatever its health checks say."""
+    return state.registry.drain_replica(key, body.url, True).status()
+
+
+@router.post("/models/{key}/replicas/undrain", response_model=ModelStatus, responses=error_responses(400, 404, 413))
+async def undrain_replica(key: str, body: ReplicaRequest, state: StateDep) -> dict[str, Any]:
+    """Put a drained replica of an upstream slot back in the rotation (once its health checks pass)."""
+    return state.registry.drain_replica(key, body.url, False).status()
 
 
 @router.get("/huggingface/token", response_model=TokenStatus)

@@ -1,4 +1,5 @@
-"""OpenAI-compatible routes: /v1/models, /v1/models/{model}, /v1/chat/completions, /v1/completions."""
+"""OpenAI-compatible routes: /v1/models, /v1/models/{model}, /v1/chat/completions (also as /v1/chat),
+/v1/completions."""
 
 from __future__ import annotations
 
@@ -55,6 +56,15 @@ async def retrieve_model(model: str, state: StateDep) -> dict[str, Any]:
 
 
 @router.post("/chat/completions", response_model=None, responses=GENERATION_ERRORS)
+@router.post(
+    "/chat",
+    response_model=None,
+    responses=GENERATION_ERRORS,
+    operation_id="chat",
+    summary="Chat (alias of /v1/chat/completions)",
+    description="The same request and answer as `POST /v1/chat/completions`, for clients written against "
+    "gateways that expose chat as `/v1/chat`.",
+)
 async def chat_completions(
     body: Annotated[ChatCompletionRequest, Depends(JsonBody(ChatCompletionRequest))], request: Request, state: StateDep
 ) -> Response:

@@ -24,6 +24,12 @@ class UnloadRequest(BaseModel):
     wait: bool = Field(True, description="Drain in-flight requests first; false answers 409 while busy")
 
 
+class ReplicaRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2048, description="The replica's URL, as `server.replicas[].url` shows it")
+
+
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -88,7 +94,9 @@ class ModelStatus(ResponseBody):
     kind: str = Field(description="`llm`, `asr`, `diarization`, `langid`")
     model_id: str = Field(description="Hub id or local path")
     served_names: list[str]
-    source: Literal["local", "hub"]
+    source: Literal["local", "hub", "upstream"] = Field(
+        description="`upstream`: an `engine: upstream` slot, served by the servers of `server.replicas`"
+    )
     cache_has_artifacts: bool
     in_flight_requests: int
     load_count: int
@@ -99,7 +107,10 @@ class ModelStatus(ResponseBody):
     server: dict[str, Any] = Field(
         description="What the load reported (engine, device, dtype, `load_seconds`, `gpu_memory_held_mib`, ...), "
         "or after an unload the memory readings (`gpu_memory_used_mib_before_unload`, `..._after_unload`, "
-        "`gpu_memory_held_mib`, `gpu_memory_given_back_mib`)"
+        "`gpu_memory_held_mib`, `gpu_memory_given_back_mib`). An upstream slot adds, live, `engine: upstream`, "
+        "`upstream_model` and `replicas`: per replica `url`, `state` (`unknown` before its first check, `up`, "
+        "`down`, `draining`), `healthy`, `in_flight`, `requests`, `failures`, `latency_ms` (average time to an "
+        "answer's head), `check_latency_ms`, `last_check_at` and `last_error` (`message`, `at`)"
     )
     devices: list[str]
     updated_at: float

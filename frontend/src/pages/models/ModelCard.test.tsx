@@ -42,6 +42,50 @@ describe('a model card', () => {
     expect(unload.hasAttribute('disabled')).toBe(!enabled.unload);
   });
 
+  it('of an upstream slot lists its replicas with their state, and has nothing to download', async () => {
+    const replica = (url: string, state: string, extra: object = {}) => ({
+      url,
+      state,
+      healthy: state === 'up',
+      in_flight: 0,
+      requests: 3,
+      failures: 0,
+      latency_ms: 12.5,
+      check_latency_ms: 1.2,
+      last_check_at: NOW,
+      last_error: null,
+      ...extra,
+    });
+    serveModels(
+      model({
+        state: 'loaded',
+        source: 'upstream',
+        server: {
+          engine: 'upstream',
+          upstream_model: 'Qwen/Qwen3-VL-30B-A3B-Instruct',
+          replicas: [
+            replica('http://vllm-a:8000/v1', 'up', { in_flight: 2 }),
+            replica('http://vllm-b:8000/v1', 'down', {
+              latency_ms: null,
+              last_error: { message: 'health check: ClientConnectorError', at: NOW },
+            }),
+          ],
+        },
+      }),
+    );
+    renderApp('/models');
+    const element = await card();
+    expect(element).toHaveTextContent('upstream servers');
+    const rows = within(within(element).getByTestId('replicas')).getAllByRole('listitem');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('up');
+    expect(rows[0]).toHaveTextContent('http://vllm-a:8000/v1');
+    expect(rows[0]).toHaveTextContent('2 in flight · 12.5 ms');
+    expect(rows[1]).toHaveTextContent('down');
+    expect(rows[1]).toHaveTextContent('health check: ClientConnectorError');
+    expect(buttons(element).download.hasAttribute('disabled')).toBe(true);
+  });
+
   it('shows download bytes, percent, speed and time left', async () => {
     serveModels(
       model({

@@ -38,6 +38,59 @@ function sumValues(record: unknown): number | null {
   return values.length ? values.reduce((a, b) => a + b, 0) : null;
 }
 
+interface Replica {
+  url: string;
+  state: string;
+  in_flight: number;
+  latency_ms: number | null;
+  last_error: { message: string } | null;
+}
+
+const REPLICA_COLORS: Record<string, 'default' | 'success' | 'warning' | 'error'> = {
+  up: 'success',
+  down: 'error',
+  draining: 'warning',
+};
+
+/** The replicas of an upstream slot (`server.replicas`), read defensively: `server` is free-form. */
+function replicasOf(server: Record<string, unknown>): Replica[] {
+  const replicas = server.replicas;
+  if (!Array.isArray(replicas)) return [];
+  return replicas.filter(
+    (r): r is Replica => typeof r === 'object' && r !== null && typeof (r as Replica).url === 'string',
+  );
+}
+
+function Replicas({ replicas }: { replicas: Replica[] }) {
+  return (
+    <Box component="ul" aria-label="Upstream replicas" data-testid="replicas" sx={{ m: 0, p: 0 }}>
+      {replicas.map((replica) => (
+        <Box
+          component="li"
+          key={replica.url}
+          sx={{ listStyle: 'none', display: 'flex', gap: 1, alignItems: 'center', flexWrap: 'wrap' }}
+        >
+          <Chip label={replica.state} size="small" color={REPLICA_COLORS[replica.state] ?? 'default'} />
+          <Typography variant="body2" sx={{ fontFamily: monospace, overflowWrap: 'anywhere' }}>
+            {replica.url}
+          </Typography>
+          <Typography variant="caption" color="text.secondary">
+            {replica.in_flight} in flight
+            {replica.latency_ms !== null ? ` · ${replica.latency_ms} ms` : ''}
+            {replica.state === 'down' && replica.last_error ? ` · ${replica.last_error.message}` : ''}
+          </Typography>
+        </Box>
+      ))}
+    </Box>
+  );
+}
+
+const SOURCE_LABELS: Record<ModelStatus['source'], string> = {
+  local: 'local folder',
+  hub: 'Hugging Face Hub',
+  upstream: 'upstream servers',
+};
+
 function Progress({ model }: { model: ModelStatus }) {
   if (model.state === 'downloading') {
     const d = model.download;
@@ -135,9 +188,12 @@ export function ModelCard({ model, gpus, heldMib }: ModelCardProps) {
     (before !== null && after !== null ? Math.max(0, before - after) : null);
   const failure = model.last_error;
   const kind = kindInfo(model.kind);
+  const replicas = replicasOf(server);
 
   const load = () =>
-    gpus.length > 1 ? setPickGpus(true) : mutation.mutate({ action: 'load', key: model.key });
+    gpus.length > 1 && model.source !== 'upstream'
+      ? setPickGpus(true)
+      : mutation.mutate({ action: 'load', key: model.key });
 
   return (
     <Card component="article" aria-labelledby={`model-${model.key}`} data-testid={`model-card-${model.key}`}>
@@ -169,7 +225,7 @@ export function ModelCard({ model, gpus, heldMib }: ModelCardProps) {
             {model.model_id}
             <Typography component="span" variant="caption" color="text.secondary">
               {' '}
-              ({model.source === 'local' ? 'local folder' : 'Hugging Face Hub'})
+              ({SOURCE_LABELS[model.source]})
             </Typography>
           </Typography>
           <Box sx={{ display: 'flex', gap: 0.5, flexWrap: 'wrap' }} aria-label="Names clients use">
@@ -220,6 +276,7 @@ export function ModelCard({ model, gpus, heldMib }: ModelCardProps) {
             {engine && <Fact label="Engine">{engine}</Fact>}
             <Fact label="Loads">{model.load_count}</Fact>
           </Box>
+          {replicas.length > 0 && <Replicas replicas={replicas} />}
           {mutation.isError && (
             <Alert severity="error" onClose={() => mutation.reset()}>
               {errorMessage(mutation.error)}

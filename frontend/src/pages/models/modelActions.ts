@@ -22,6 +22,8 @@ export function modelActions(model: ModelStatus): ModelActions {
 
   let download: ActionState;
   if (local) download = { enabled: false, reason: 'served from a local folder: nothing to download' };
+  else if (model.source === 'upstream')
+    download = { enabled: false, reason: 'served by upstream servers: nothing to download' };
   else if (transitional) download = { enabled: false, reason: busy(model) };
   else if (model.state === 'loaded')
     download = { enabled: false, reason: 'loaded: unload it before refreshing the files' };
