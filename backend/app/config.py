@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -113,6 +114,20 @@ def parse_quotas(raw: str) -> dict[str, ClientQuota]:
     return quotas
 
 
+REDIS_SCHEMES = ("redis", "rediss")
+
+
+def redis_url_secrets(url: SecretStr | None) -> list[str]:
+    """REDIS_URL, then its password as written in it and decoded (`%40` is `@`), whether after the host's
+    `user:` or in the query (`?password=`): what logs must not show."""
+    if url is None:
+        return []
+    raw = url.get_secret_value()
+    parts = urlsplit(raw)
+    written = [parts.password or "", *(v for k, v in parse_qsl(parts.query) if k == "password")]
+    return [raw, *dict.fromkeys(p for w in written for p in (w, unquote(w)) if p)]
+
+
 HF_TOKEN_MAX_CHARS = 256
 
 
@@ -211,6 +226,22 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Finished requests waiting to be written to the request log; beyond, they are dropped "
         "and counted (gateway_request_log_dropped_total), never waited for.",
+    )
+
+    # Several gateways: the rate limits and quota counters they share (app/infra/shared_limits.py).
+    redis_url: SecretStr | None = Field(
+        None,
+        description="`redis://[[user]:password@]host:6379/0` (or `rediss://` for TLS): rate limits and quota "
+        "counters kept in this Redis, one budget per client for every gateway using it; unset: in this process. "
+        "A secret: never logged or shown with its password.",
+    )
+    redis_failure_mode: Literal["open", "closed"] = Field(
+        "open",
+        description="When REDIS_URL cannot be reached: `open` serves requests under each gateway's own "
+        "in-process limits until Redis answers again; `closed` refuses the requests a limit applies to (503).",
+    )
+    redis_timeout_s: float = Field(
+        0.5, gt=0, le=30, description="Longest wait for Redis (connect or answer) before it counts as unreachable."
     )
 
     # The LLM slot.
@@ -351,7 +382,7 @@ class Settings(BaseSettings):
             return parsed
         return value
 
-    @field_validator("huggingface_token", "frontend_dist", "models_config", mode="before")
+    @field_validator("huggingface_token", "frontend_dist", "models_config", "redis_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return value or None
@@ -360,6 +391,14 @@ class Settings(BaseSettings):
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         return None if value is None else SecretStr(check_hf_token(value.get_secret_value()))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never quotes the URL: it may hold a password.
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in REDIS_SCHEMES:
+            raise ValueError(f"expected a URL starting with {', '.join(s + '://' for s in REDIS_SCHEMES)}")
+        return value
 
     @field_validator("forwarded_allow_ips")
     @classmethod
@@ -456,9 +495,11 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> list[str]:
-        """What must never reach a log line, in clear: the keys and the configured Hub token."""
+        """What must never reach a log line, in clear: the keys, the configured Hub token, REDIS_URL and its
+        password (the whole URL first, so that it is hidden whole)."""
         keys = [k.key.get_secret_value() for k in (*self.openai_api_keys, *self.admin_api_keys)]
-        return keys + ([self.huggingface_token.get_secret_value()] if self.huggingface_token else [])
+        token = [self.huggingface_token.get_secret_value()] if self.huggingface_token else []
+        return keys + token + redis_url_secrets(self.redis_url)
 
     def quota_for(self, client: str) -> ClientQuota | None:
         return self.quotas.get(client) or self.quotas.get(ALL_CLIENTS)

@@ -30,7 +30,9 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Ready when every model that must be resident is loaded: all of them without lazy loading.
+         * @description Ready when every model that must be resident is loaded: all of them without lazy loading; and,
+         *     with REDIS_URL and REDIS_FAILURE_MODE=closed, when Redis answers (the gateway refuses limited
+         *     requests otherwise).
          */
         get: operations["ready_health_ready_get"];
         put?: never;
@@ -611,6 +613,7 @@ export interface components {
             dependencies: components["schemas"]["Dependencies"];
             huggingface_token: components["schemas"]["TokenStatus"];
             settings: components["schemas"]["StatusSettings"];
+            limits: components["schemas"]["LimitsStatus"];
         };
         /** BatcherStats */
         BatcherStats: {
@@ -1177,6 +1180,55 @@ export interface components {
              */
             during: "download" | "load" | "unload";
         };
+        /** LimitsStatus */
+        LimitsStatus: {
+            /**
+             * Backend
+             * @description Where the rate limits and quota counters are kept: this process, or the Redis of REDIS_URL that every gateway using it shares
+             * @enum {string}
+             */
+            backend: "memory" | "redis";
+            /**
+             * Url
+             * @description REDIS_URL without its password; null in memory
+             */
+            url: string | null;
+            /**
+             * Reachable
+             * @description Whether Redis answered the last call or ping (always true in memory)
+             */
+            reachable: boolean;
+            /**
+             * Failure Mode
+             * @description REDIS_FAILURE_MODE: while Redis is away, `open` serves under each gateway's own limits, `closed` refuses the requests a limit applies to (503)
+             */
+            failure_mode: ("open" | "closed") | null;
+            /**
+             * Unreachable Since
+             * @description Unix time the current outage began; null while reachable
+             */
+            unreachable_since: number | null;
+            /**
+             * Last Error
+             * @description The first error of the last outage
+             */
+            last_error: string | null;
+            /**
+             * Outages
+             * @description Outages since the gateway started
+             */
+            outages: number;
+            /**
+             * Rate Limit Algorithm
+             * @enum {string}
+             */
+            rate_limit_algorithm: "token-bucket" | "moving-window";
+            /**
+             * Quota Updates Pending
+             * @description Client-days of use counted here and not yet written to Redis
+             */
+            quota_updates_pending: number;
+        };
         /** LoadRequest */
         LoadRequest: {
             /**
@@ -1431,6 +1483,21 @@ export interface components {
              * @description Slots in error
              */
             failed: string[];
+            limits: components["schemas"]["ReadinessLimits"];
+        };
+        /** ReadinessLimits */
+        ReadinessLimits: {
+            /**
+             * Backend
+             * @description Where rate limits and quota counters are kept
+             * @enum {string}
+             */
+            backend: "memory" | "redis";
+            /**
+             * Reachable
+             * @description Whether Redis answers; while it does not, REDIS_FAILURE_MODE=closed makes the gateway not ready
+             */
+            reachable: boolean;
         };
         /** RequestLogEntry */
         RequestLogEntry: {
@@ -2018,7 +2085,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Not ready: a slot is in error or still loading */
+            /** @description Not ready: a slot is in error or still loading, or the shared limits' Redis is unreachable with REDIS_FAILURE_MODE=closed */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2065,6 +2132,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     list_models_v1_models_get: {
@@ -2096,6 +2172,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2145,6 +2230,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2221,7 +2315,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2299,7 +2393,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2386,7 +2480,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2473,7 +2567,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2563,7 +2657,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2651,7 +2745,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2702,6 +2796,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2778,6 +2881,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     get_job_api_jobs__job_id__get: {
@@ -2820,6 +2932,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2892,6 +3013,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     job_events_api_jobs__job_id__events_get: {
@@ -2939,6 +3069,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2992,6 +3131,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3062,6 +3210,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3753,6 +3910,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
