@@ -328,6 +328,7 @@ def test_the_redis_url_is_a_secret(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         "redis://h:6379/0?password=q-secret",
         "q-secret",
     ]
+    assert redis_url_secrets(SecretStr("redis://redis.internal:6379/0")) == []  # named in logs as it is
     assert Settings(_env_file=None, redis_url="").redis_url is None
     with pytest.raises(SettingsError) as refused:
         load_settings(redis_url="http://:hunter2-secret@host:6379")

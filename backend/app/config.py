@@ -118,14 +118,16 @@ REDIS_SCHEMES = ("redis", "rediss")
 
 
 def redis_url_secrets(url: SecretStr | None) -> list[str]:
-    """REDIS_URL, then its password as written in it and decoded (`%40` is `@`), whether after the host's
-    `user:` or in the query (`?password=`): what logs must not show."""
+    """What logs must not show of REDIS_URL: the URL itself, then its password as written in it and decoded
+    (`%40` is `@`), whether after the host's `user:` or in the query (`?password=`). Nothing for a URL
+    without a password: the gateway names its Redis in its log lines (`redis://host:6379/0`)."""
     if url is None:
         return []
     raw = url.get_secret_value()
     parts = urlsplit(raw)
     written = [parts.password or "", *(v for k, v in parse_qsl(parts.query) if k == "password")]
-    return [raw, *dict.fromkeys(p for w in written for p in (w, unquote(w)) if p)]
+    passwords = list(dict.fromkeys(p for w in written for p in (w, unquote(w)) if p))
+    return [raw, *passwords] if passwords else []
 
 
 HF_TOKEN_MAX_CHARS = 256
@@ -241,7 +243,7 @@ class Settings(BaseSettings):
         "in-process limits until Redis answers again; `closed` refuses the requests a limit applies to (503).",
     )
     redis_timeout_s: float = Field(
-        0.5, gt=0, le=30, description="Longest wait for Redis (connect or answer) before it counts as unreachable."
+        1.0, gt=0, le=30, description="Longest wait for Redis (connect or answer) before it counts as unreachable."
     )
 
     # The LLM slot.
