@@ -5,7 +5,8 @@
 #   scripts/setup.sh gpu,asr,diarization,test   # what `make test` needs (vLLM too: its adapter is
 #                                               # checked against real vLLM types, without a GPU;
 #                                               # the openai Node SDK the tests drive, with npm;
-#                                               # and Debian's shellcheck for `make lint`)
+#                                               # Debian's shellcheck for `make lint` and
+#                                               # redis-server for the shared-limits tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=${1:-cpu}
@@ -59,4 +60,6 @@ if [[ ,$extras, == *,test,* ]]; then
   install_node_sdk
   # `make lint` checks the shell scripts with ShellCheck (Debian's package; hadolint comes from PyPI).
   command -v shellcheck >/dev/null || apt_install shellcheck "make lint"
+  # tests/test_shared_limits.py runs real Redis servers on loopback (REDIS_URL: limits shared by gateways).
+  command -v redis-server >/dev/null || apt_install redis-server "the shared-limits tests"
 fi

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -158,6 +159,22 @@ def parse_language_aliases(raw: str) -> dict[str, list[str]]:
     return aliases
 
 
+REDIS_SCHEMES = ("redis", "rediss")
+
+
+def redis_url_secrets(url: SecretStr | None) -> list[str]:
+    """What logs must not show of REDIS_URL: the URL itself, then its password as written in it and decoded
+    (`%40` is `@`), whether after the host's `user:` or in the query (`?password=`). Nothing for a URL
+    without a password: the gateway names its Redis in its log lines (`redis://host:6379/0`)."""
+    if url is None:
+        return []
+    raw = url.get_secret_value()
+    parts = urlsplit(raw)
+    written = [parts.password or "", *(v for k, v in parse_qsl(parts.query) if k == "password")]
+    passwords = list(dict.fromkeys(p for w in written for p in (w, unquote(w)) if p))
+    return [raw, *passwords] if passwords else []
+
+
 HF_TOKEN_MAX_CHARS = 256
 
 
@@ -256,6 +273,22 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Finished requests waiting to be written to the request log; beyond, they are dropped "
         "and counted (gateway_request_log_dropped_total), never waited for.",
+    )
+
+    # Several gateways: the rate limits and quota counters they share (app/infra/shared_limits.py).
+    redis_url: SecretStr | None = Field(
+        None,
+        description="`redis://[[user]:password@]host:6379/0` (or `rediss://` for TLS): rate limits and quota "
+        "counters kept in this Redis, one budget per client for every gateway using it; unset: in this process. "
+        "A secret: never logged or shown with its password.",
+    )
+    redis_failure_mode: Literal["open", "closed"] = Field(
+        "open",
+        description="When REDIS_URL cannot be reached: `open` serves requests under each gateway's own "
+        "in-process limits until Redis answers again; `closed` refuses the requests a limit applies to (503).",
+    )
+    redis_timeout_s: float = Field(
+        1.0, gt=0, le=30, description="Longest wait for Redis (connect or answer) before it counts as unreachable."
     )
 
     # The LLM slot.
@@ -518,7 +551,9 @@ class Settings(BaseSettings):
     def _language_aliases(cls, value: Any) -> Any:
         return parse_language_aliases(value) if isinstance(value, str) else value
 
-    @field_validator("huggingface_token", "frontend_dist", "models_config", "qwen_upstream_api_key", mode="before")
+    @field_validator(
+        "huggingface_token", "frontend_dist", "models_config", "qwen_upstream_api_key", "redis_url", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return value or None
@@ -527,6 +562,14 @@ class Settings(BaseSettings):
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         return None if value is None else SecretStr(check_hf_token(value.get_secret_value()))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never quotes the URL: it may hold a password.
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in REDIS_SCHEMES:
+            raise ValueError(f"expected a URL starting with {', '.join(s + '://' for s in REDIS_SCHEMES)}")
+        return value
 
     @field_validator("forwarded_allow_ips")
     @classmethod
@@ -634,13 +677,18 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> list[str]:
-        """What must never reach a log line, in clear: the keys, the configured Hub token and the upstream keys."""
+        """What must never reach a log line, in clear: the keys, the configured Hub token, the upstream keys,
+        REDIS_URL and its password (the whole URL first, so that it is hidden whole)."""
         keys = [k.key.get_secret_value() for k in (*self.openai_api_keys, *self.admin_api_keys)]
         upstream = [self.qwen_upstream_api_key] + [
             slot.options.upstream_api_key for slot in self._slots if isinstance(slot.options, LLMOptions)
         ]
         tokens = [self.huggingface_token, *upstream]
-        return keys + list(dict.fromkeys(t.get_secret_value() for t in tokens if t is not None))
+        return (
+            keys
+            + list(dict.fromkeys(t.get_secret_value() for t in tokens if t is not None))
+            + redis_url_secrets(self.redis_url)
+        )
 
     def quota_for(self, client: str) -> ClientQuota | None:
         return self.quotas.get(client) or self.quotas.get(ALL_CLIENTS)

@@ -120,6 +120,18 @@ class ModelUnavailableError(GatewayError):
         super().__init__(message, code=code, headers=headers)
 
 
+class LimitsUnavailableError(GatewayError):
+    """The Redis that holds the shared rate limits and quota counters cannot be reached, and
+    REDIS_FAILURE_MODE=closed: requests a limit applies to are refused until it answers again."""
+
+    status_code = 503
+    error_type = "service_unavailable_error"
+    code = "limits_unavailable"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after_s))})
+
+
 def error_body(
     message: str, error_type: str, param: str | None = None, code: str | None = None
 ) -> dict[str, dict[str, str | None]]:

@@ -39,8 +39,9 @@ from app.infra.auth import Authenticator
 from app.infra.gpu_monitor import GPUMonitor
 from app.infra.log_buffer import LogBuffer
 from app.infra.log_format import configure_logging
-from app.infra.rate_limit import RateLimiter
+from app.infra.rate_limit import ClientRateLimiter, RateLimiter
 from app.infra.request_records import RecordSink
+from app.infra.shared_limits import RedisLink, SharedDailyCounters, SharedRateLimiter
 from app.infra.token_store import TokenStore
 from app.services.jobs import JobService
 from app.services.metrics import GatewayMetrics, ServiceStateCollector
@@ -86,11 +87,27 @@ def create_app(
     settings = settings or load_settings()
     settings.check_startup_safety()
     authenticator = Authenticator(settings.openai_api_keys, settings.admin_api_keys)
-    rate_limiter = RateLimiter(settings.rate_limit_rpm)
     configured_secrets = settings.secrets
+    # Rate limits and quota counters: in this process, or in Redis shared with other gateways (REDIS_URL).
+    redis_link: RedisLink | None = None
+    shared_counters: SharedDailyCounters | None = None
+    rate_limiter: ClientRateLimiter = RateLimiter(settings.rate_limit_rpm)
+    if settings.redis_url is not None:
+        redis_link = RedisLink(
+            settings.redis_url.get_secret_value(),
+            failure_mode=settings.redis_failure_mode,
+            timeout_s=settings.redis_timeout_s,
+            secrets=configured_secrets,
+        )
+        rate_limiter = SharedRateLimiter(settings.rate_limit_rpm, redis_link)
+        shared_counters = SharedDailyCounters(redis_link)
     records = RecordSink()
     # Built here, not in the lifespan: AccessMiddleware checks quotas with it (it opens in the lifespan).
-    usage_service = UsageService(settings, [k.name for k in (*settings.openai_api_keys, *settings.admin_api_keys)])
+    usage_service = UsageService(
+        settings,
+        [k.name for k in (*settings.openai_api_keys, *settings.admin_api_keys)],
+        shared=shared_counters,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,7 +137,10 @@ def create_app(
             logs=logs,
             records=records,
             usage=usage_service,
+            redis=redis_link,
         )
+        if redis_link is not None and await redis_link.check():
+            logger.info("rate limits and quota counters are shared in Redis at %s", redis_link.url)
         # Before the jobs start: a resumed job's run is counted against today's use loaded here.
         await usage_service.start()
         records.observers.append(usage_service.record)
@@ -146,6 +166,8 @@ def create_app(
                 preload.cancel()
             await jobs_service.stop()
             await usage_service.stop()  # after the jobs: their runs' records are written
+            if redis_link is not None:
+                await redis_link.close()  # after the usage service: it writes its last counts
             records.observers.remove(usage_service.record)
             records.observers.remove(gateway_metrics.observe)
             for service in app.state.gateway.services.values():

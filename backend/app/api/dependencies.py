@@ -16,8 +16,9 @@ from app.infra.audio_io import AudioDecoding
 from app.infra.auth import Authenticator, Client
 from app.infra.gpu_monitor import GPUMonitor
 from app.infra.log_buffer import LogBuffer
-from app.infra.rate_limit import RateLimiter
+from app.infra.rate_limit import ClientRateLimiter
 from app.infra.request_records import RecordSink
+from app.infra.shared_limits import RedisLink
 from app.infra.token_store import TokenStore
 from app.services.asr_service import TranscriptionService
 from app.services.diarization_service import DiarizationService
@@ -39,7 +40,7 @@ class AppState:
     token_store: TokenStore
     gpu_monitor: GPUMonitor
     authenticator: Authenticator
-    rate_limiter: RateLimiter
+    rate_limiter: ClientRateLimiter
     decoding: AudioDecoding
     services: dict[str, SlotService]
     """The services of the slots' roles, by `state_field` of `app.slots.SLOTS` (built by
@@ -47,6 +48,8 @@ class AppState:
     logs: LogBuffer
     records: RecordSink
     usage: UsageService
+    redis: RedisLink | None = None
+    """The Redis the rate limits and quota counters are shared in (REDIS_URL); None: kept in this process."""
     json_parsers: JsonBodyParsers = field(default_factory=JsonBodyParsers)
     cache: dict[str, Any] = field(default_factory=dict)
     speech: SpeechPipeline = field(init=False)

@@ -17,7 +17,7 @@ from app.errors import (
     RateLimitError,
 )
 from app.infra.auth import ANONYMOUS, Authenticator, Client, presented_key
-from app.infra.rate_limit import RateLimiter
+from app.infra.rate_limit import ClientRateLimiter, RateLimiter
 from app.infra.request_records import current_record
 from app.services.usage import QuotaResource, UsageService
 
@@ -74,7 +74,8 @@ class AccessMiddleware:
     - A missing or unknown key is a `401`, a client key on an admin route a `403`, a client over its
       rate limit a `429`, a client whose daily quota of what the route uses is spent a `429`
       `insufficient_quota`: all answered before any body byte is read, so an anonymous client cannot make
-      the gateway spool or parse anything.
+      the gateway spool or parse anything. With REDIS_URL and Redis away under REDIS_FAILURE_MODE=closed,
+      a request a limit applies to is a `503` `limits_unavailable`.
     - A body declared (`Content-Length`) over its limit is a `413` at once. A body sent without a length
       (chunked) is counted as the application reads it; the read that goes over the limit ends the
       request with a `413`, whatever the application was doing with it. Multipart bodies (uploads) are
@@ -86,7 +87,7 @@ class AccessMiddleware:
         app: ASGIApp,
         *,
         authenticator: Authenticator,
-        rate_limiter: RateLimiter,
+        rate_limiter: ClientRateLimiter,
         max_upload_mb: float,
         max_upload_bytes: int,
         max_json_body_mb: float,
@@ -110,7 +111,7 @@ class AccessMiddleware:
         try:
             access = access_for(scope["path"])
             if access != "public":
-                client = self._authorise(scope, headers, access)
+                client = await self._authorise(scope, headers, access)
                 scope.setdefault("state", {})[CLIENT_STATE_KEY] = client
             limit = self._body_limit(headers)
             declared = headers.get(b"content-length", b"")
@@ -122,7 +123,7 @@ class AccessMiddleware:
         await self._bounded(scope, receive, send, limit)
 
     # --- who is calling -------------------------------------------------------------------------------
-    def _authorise(self, scope: Scope, headers: dict[bytes, bytes], access: Access) -> Client:
+    async def _authorise(self, scope: Scope, headers: dict[bytes, bytes], access: Access) -> Client:
         if not self.authenticator.enabled:
             client = ANONYMOUS
             bucket = scope["client"][0] if scope.get("client") else "-"
@@ -137,7 +138,8 @@ class AccessMiddleware:
                 hint = "" if self.authenticator.has_admin_keys else " (no ADMIN_API_KEYS are configured)"
                 raise PermissionDeniedError(f"This route needs an admin API key{hint}.")
             return client
-        wait = self.rate_limiter.hit(bucket)
+        # With REDIS_URL both checks below are awaited Redis round trips (app/infra/shared_limits.py).
+        wait = await self.rate_limiter.acquire(bucket) if self.rate_limiter.rpm > 0 else None
         if wait is not None:
             retry = RateLimiter.retry_after_header(wait)
             raise RateLimitError(
@@ -146,7 +148,7 @@ class AccessMiddleware:
             )
         resource = quota_resource(scope["method"], scope["path"])
         if resource is not None and self.usage is not None:
-            self.usage.check_quota(client.name, resource)
+            await self.usage.check_quota(client.name, resource)
         return client
 
     def _identify(self, headers: dict[bytes, bytes]) -> Client:

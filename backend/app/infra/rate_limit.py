@@ -1,4 +1,8 @@
-"""Per-client requests-per-minute limit: a token bucket refilled continuously."""
+"""Per-client requests-per-minute limit: a token bucket refilled continuously, in this process.
+
+With REDIS_URL the gateway uses `app.infra.shared_limits.SharedRateLimiter` instead (same interface,
+`ClientRateLimiter`), whose budget every gateway sharing the Redis draws on.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,25 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Protocol
+
+
+class ClientRateLimiter(Protocol):
+    """What the access middleware asks of a rate limiter."""
+
+    rpm: int
+    """Requests per minute per client; 0: no limit (the middleware then never calls `acquire`)."""
+
+    async def acquire(self, client: str) -> float | None:
+        """Take one request for `client`: None if allowed, else seconds until the next is allowed."""
+        ...
 
 
 class RateLimiter:
     """`rpm` requests per minute per client, bursts up to `rpm`; `rpm == 0` disables the limit."""
 
     max_tracked_clients = 10_000
+    algorithm = "token-bucket"
 
     def __init__(self, rpm: int, now: Callable[[], float] = time.monotonic) -> None:
         self.rpm = rpm
@@ -36,6 +53,9 @@ class RateLimiter:
             if len(self._buckets) > self.max_tracked_clients:
                 self._buckets.popitem(last=False)
         return None if allowed else (1.0 - tokens) / rate
+
+    async def acquire(self, client: str) -> float | None:
+        return self.hit(client)
 
     @staticmethod
     def retry_after_header(wait_s: float) -> int:

@@ -13,6 +13,11 @@
   request reads its body; a request that starts under the quota may take its client over it (a chat's
   tokens are only known at its end), and the next one is refused. A request counts on the UTC day it
   finishes. The counters are loaded from today's rows at `start()`, so they survive a restart.
+- With REDIS_URL (`shared`), today's counters of every gateway sharing the Redis are added up there
+  (`app.infra.shared_limits.SharedDailyCounters`): `check_quota` reads them (one round trip, awaited, only
+  for a client that has a quota), `record()` hands its additions to their writer without waiting. The
+  request log stays this gateway's own. While Redis is away, REDIS_FAILURE_MODE decides: `open` checks
+  this gateway's own counters (loaded from its log at start, as without Redis), `closed` refuses (503).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any, Literal
 from app.config import ANONYMOUS_CLIENT, Settings
 from app.errors import InvalidRequestError, QuotaExceededError
 from app.infra.request_records import RequestRecord
+from app.infra.shared_limits import RedisUnavailable, SharedDailyCounters, unavailable
 
 logger = logging.getLogger("app.usage")
 
@@ -134,8 +140,16 @@ class DailyUse:
 
 
 class UsageService:
-    def __init__(self, settings: Settings, clients: list[str], now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clients: list[str],
+        now: Callable[[], float] = time.time,
+        shared: SharedDailyCounters | None = None,
+    ) -> None:
         self.settings = settings
+        self.shared = shared
+        """Today's counters of every gateway sharing REDIS_URL; None: this gateway's own only."""
         self.clients = list(dict.fromkeys(clients)) or [ANONYMOUS_CLIENT]
         """Every client name a key is given (in order, once); `anonymous` in open mode."""
         self.now = now
@@ -170,9 +184,13 @@ class UsageService:
             target=self._write_loop, args=(writer_db,), name="request-log-writer", daemon=True
         )
         self._writer.start()
+        if self.shared is not None:
+            await self.shared.start()
 
     async def stop(self) -> None:
         """Write what is queued, then close."""
+        if self.shared is not None:
+            await self.shared.stop()
         writer, self._writer = self._writer, None
         if writer is not None:
             self._stopping.set()
@@ -206,6 +224,8 @@ class UsageService:
             use = self._today().setdefault(record.client, DailyUse())
             use.tokens += record.total_tokens
             use.audio_seconds += record.audio_seconds
+            if self.shared is not None:
+                self.shared.add(self._day, record.client, record.total_tokens, record.audio_seconds)
         row = (
             record.time,
             record.kind,
@@ -283,7 +303,21 @@ class UsageService:
             )
 
     # --- quotas ------------------------------------------------------------------------------------------------------
-    def check_quota(self, client: str, resource: QuotaResource) -> None:
+    async def _todays_use(self, clients: list[str], *, checking: bool) -> dict[str, DailyUse]:
+        """Today's use of `clients`: every gateway's with REDIS_URL, this one's without it (or while Redis
+        is away and REDIS_FAILURE_MODE=open; `closed` refuses a check then)."""
+        today = self._today()
+        if self.shared is not None:
+            try:
+                shared = await self.shared.read(self._day, clients)
+            except RedisUnavailable:
+                if checking and self.shared.link.failure_mode == "closed":
+                    raise unavailable("the daily quotas") from None
+            else:
+                return {client: DailyUse(tokens, audio) for client, (tokens, audio) in shared.items()}
+        return {client: today.get(client) or DailyUse() for client in clients}
+
+    async def check_quota(self, client: str, resource: QuotaResource) -> None:
         """Raise `QuotaExceededError` (429 insufficient_quota, Retry-After: to the next UTC midnight) when
         `client` has used up today's quota of `resource`."""
         quota = self.settings.quota_for(client)
@@ -292,7 +326,7 @@ class UsageService:
         limit = quota.tokens_per_day if resource == "tokens" else quota.audio_seconds_per_day
         if limit is None:
             return
-        use = self._today().get(client) or DailyUse()
+        use = (await self._todays_use([client], checking=True))[client]
         used = use.tokens if resource == "tokens" else use.audio_seconds
         if used < limit:
             return
@@ -309,9 +343,8 @@ class UsageService:
             retry_after_s=retry,
         )
 
-    def _quota_use(self, client: str) -> dict[str, Any]:
+    def _quota_use(self, client: str, use: DailyUse) -> dict[str, Any]:
         quota = self.settings.quota_for(client)
-        use = self._today().get(client) or DailyUse()
         return {
             "client": client,
             "tokens_per_day": quota.tokens_per_day if quota else None,
@@ -323,10 +356,11 @@ class UsageService:
 
     async def quotas(self) -> dict[str, Any]:
         day = datetime.fromtimestamp(self.now(), UTC).strftime("%Y-%m-%d")
-        return {"day": day, "data": [self._quota_use(client) for client in self.clients]}
+        use = await self._todays_use(self.clients, checking=False)
+        return {"day": day, "data": [self._quota_use(client, use[client]) for client in self.clients]}
 
     async def quota(self, client: str) -> dict[str, Any]:
-        return self._quota_use(client)
+        return self._quota_use(client, (await self._todays_use([client], checking=False))[client])
 
     # --- reports (threads, the read connection) -----------------------------------------------------------------
     def _read(self, *queries: tuple[str, Iterable[Any]]) -> list[list[tuple[Any, ...]]]:

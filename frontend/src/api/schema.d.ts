@@ -30,7 +30,9 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Ready when every model that must be resident is loaded: all of them without lazy loading.
+         * @description Ready when every model that must be resident is loaded: all of them without lazy loading; and,
+         *     with REDIS_URL and REDIS_FAILURE_MODE=closed, when Redis answers (the gateway refuses limited
+         *     requests otherwise).
          */
         get: operations["ready_health_ready_get"];
         put?: never;
@@ -748,6 +750,7 @@ export interface components {
             dependencies: components["schemas"]["Dependencies"];
             huggingface_token: components["schemas"]["TokenStatus"];
             settings: components["schemas"]["StatusSettings"];
+            limits: components["schemas"]["LimitsStatus"];
         };
         /** BatcherStats */
         BatcherStats: {
@@ -1314,6 +1317,55 @@ export interface components {
              */
             during: "download" | "load" | "unload";
         };
+        /** LimitsStatus */
+        LimitsStatus: {
+            /**
+             * Backend
+             * @description Where the rate limits and quota counters are kept: this process, or the Redis of REDIS_URL that every gateway using it shares
+             * @enum {string}
+             */
+            backend: "memory" | "redis";
+            /**
+             * Url
+             * @description REDIS_URL without its password; null in memory
+             */
+            url: string | null;
+            /**
+             * Reachable
+             * @description Whether Redis answered the last call or ping (always true in memory)
+             */
+            reachable: boolean;
+            /**
+             * Failure Mode
+             * @description REDIS_FAILURE_MODE: while Redis is away, `open` serves under each gateway's own limits, `closed` refuses the requests a limit applies to (503)
+             */
+            failure_mode: ("open" | "closed") | null;
+            /**
+             * Unreachable Since
+             * @description Unix time the current outage began; null while reachable
+             */
+            unreachable_since: number | null;
+            /**
+             * Last Error
+             * @description The first error of the last outage
+             */
+            last_error: string | null;
+            /**
+             * Outages
+             * @description Outages since the gateway started
+             */
+            outages: number;
+            /**
+             * Rate Limit Algorithm
+             * @enum {string}
+             */
+            rate_limit_algorithm: "token-bucket" | "moving-window";
+            /**
+             * Quota Updates Pending
+             * @description Client-days of use counted here and not yet written to Redis
+             */
+            quota_updates_pending: number;
+        };
         /** LoadRequest */
         LoadRequest: {
             /**
@@ -1569,6 +1621,21 @@ export interface components {
              * @description Slots in error
              */
             failed: string[];
+            limits: components["schemas"]["ReadinessLimits"];
+        };
+        /** ReadinessLimits */
+        ReadinessLimits: {
+            /**
+             * Backend
+             * @description Where rate limits and quota counters are kept
+             * @enum {string}
+             */
+            backend: "memory" | "redis";
+            /**
+             * Reachable
+             * @description Whether Redis answers; while it does not, REDIS_FAILURE_MODE=closed makes the gateway not ready
+             */
+            reachable: boolean;
         };
         /** ReplicaRequest */
         ReplicaRequest: {
@@ -2363,7 +2430,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Not ready: a slot is in error or still loading */
+            /** @description Not ready: a slot is in error or still loading, or the shared limits' Redis is unreachable with REDIS_FAILURE_MODE=closed */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2410,6 +2477,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     list_models_v1_models_get: {
@@ -2441,6 +2517,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2490,6 +2575,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2566,7 +2660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2644,7 +2738,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2722,7 +2816,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2809,7 +2903,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2896,7 +2990,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2986,7 +3080,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3064,7 +3158,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3132,7 +3226,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3215,7 +3309,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3303,7 +3397,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading. */
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3354,6 +3448,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3430,6 +3533,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     get_job_api_jobs__job_id__get: {
@@ -3472,6 +3584,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3544,6 +3665,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     job_events_api_jobs__job_id__events_get: {
@@ -3591,6 +3721,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -3644,6 +3783,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3714,6 +3862,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4547,6 +4704,15 @@ export interface operations {
             };
             /** @description Over the rate limit, or a queue is full; `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The model cannot serve now (loading, unloading, failed), or the limits store is unreachable (REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -75,6 +75,17 @@ export function adminStatus(overrides: Partial<AdminStatus> = {}): AdminStatus {
       rate_limit_rpm: 0,
       model_cache_dir: '/var/cache/models',
     },
+    limits: {
+      backend: 'memory',
+      url: null,
+      reachable: true,
+      failure_mode: null,
+      unreachable_since: null,
+      last_error: null,
+      outages: 0,
+      rate_limit_algorithm: 'token-bucket',
+      quota_updates_pending: 0,
+    },
     ...overrides,
   };
 }

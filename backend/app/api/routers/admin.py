@@ -25,6 +25,7 @@ from app.infra import gpu_monitor
 from app.infra.dependency_inspector import inspect_dependencies
 from app.infra.gpu_monitor import HistoryRange
 from app.infra.log_buffer import LogLevel
+from app.infra.shared_limits import describe_limits
 from app.services.slot_bindings import status_sections
 
 router = APIRouter(
@@ -46,6 +47,8 @@ async def status(state: StateDep) -> dict[str, Any]:
     if "dependencies" not in state.cache:
         state.cache["dependencies"] = await asyncio.to_thread(inspect_dependencies)
     settings = state.settings
+    if state.redis is not None:
+        await state.redis.check()
     snapshot = state.gpu_monitor.snapshot()
     return {
         **snapshot,
@@ -61,6 +64,7 @@ async def status(state: StateDep) -> dict[str, Any]:
             "rate_limit_rpm": settings.rate_limit_rpm,
             "model_cache_dir": str(settings.model_cache_dir),
         },
+        "limits": describe_limits(state.redis, state.usage.shared),
     }
 
 

@@ -8,7 +8,9 @@ from app.api.dependencies import ClientDep, Credentials, StateDep
 from app.api.schemas.auth import Caller
 from app.api.schemas.errors import error_responses
 
-router = APIRouter(prefix="/api/auth", tags=["auth"], dependencies=Credentials, responses=error_responses(401, 429))
+router = APIRouter(
+    prefix="/api/auth", tags=["auth"], dependencies=Credentials, responses=error_responses(401, 429, 503)
+)
 
 
 @router.get("/me", response_model=Caller)

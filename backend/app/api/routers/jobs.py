@@ -21,7 +21,9 @@ from app.api.speech import response_of, saved_upload
 from app.services.jobs import JobOptions, JobTask, ResultFormat
 from app.services.speakers import MAX_SPEAKERS
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=Credentials, responses=error_responses(401, 429))
+router = APIRouter(
+    prefix="/api/jobs", tags=["jobs"], dependencies=Credentials, responses=error_responses(401, 429, 503)
+)
 
 Speakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)]
 

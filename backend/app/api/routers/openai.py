@@ -23,7 +23,7 @@ router = APIRouter(
     prefix="/v1",
     tags=["openai"],
     dependencies=[Depends(require_client), *Credentials],
-    responses=error_responses(401, 429),
+    responses=error_responses(401, 429, 503),
 )
 GENERATION_ERRORS = error_responses(400, 404, 413, 503)
 

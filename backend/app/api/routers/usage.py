@@ -26,7 +26,9 @@ admin_router = APIRouter(
     dependencies=[Depends(require_admin), *Credentials],
     responses=error_responses(401, 403),
 )
-client_router = APIRouter(prefix="/api", tags=["usage"], dependencies=Credentials, responses=error_responses(401, 429))
+client_router = APIRouter(
+    prefix="/api", tags=["usage"], dependencies=Credentials, responses=error_responses(401, 429, 503)
+)
 
 
 @admin_router.get("/usage", response_model=UsageReport, responses=error_responses(400))

@@ -205,6 +205,24 @@ class StatusSettings(ResponseBody):
     model_cache_dir: str
 
 
+class LimitsStatus(ResponseBody):
+    backend: Literal["memory", "redis"] = Field(
+        description="Where the rate limits and quota counters are kept: this process, or the Redis of REDIS_URL "
+        "that every gateway using it shares"
+    )
+    url: str | None = Field(description="REDIS_URL without its password; null in memory")
+    reachable: bool = Field(description="Whether Redis answered the last call or ping (always true in memory)")
+    failure_mode: Literal["open", "closed"] | None = Field(
+        description="REDIS_FAILURE_MODE: while Redis is away, `open` serves under each gateway's own limits, "
+        "`closed` refuses the requests a limit applies to (503)"
+    )
+    unreachable_since: float | None = Field(description="Unix time the current outage began; null while reachable")
+    last_error: str | None = Field(description="The first error of the last outage")
+    outages: int = Field(description="Outages since the gateway started")
+    rate_limit_algorithm: Literal["token-bucket", "moving-window"]
+    quota_updates_pending: int = Field(description="Client-days of use counted here and not yet written to Redis")
+
+
 class AdminStatus(ResponseBody):
     sampled_at: float = Field(description="Unix time of the GPU monitor's sample")
     gpus: list[GPU]
@@ -224,6 +242,7 @@ class AdminStatus(ResponseBody):
     dependencies: Dependencies
     huggingface_token: TokenStatus
     settings: StatusSettings
+    limits: LimitsStatus
 
 
 class GPUPoint(ResponseBody):

@@ -29,7 +29,8 @@ STATUS_DESCRIPTIONS = {
     413: "The body or the audio is over a limit (MAX_JSON_BODY_MB, MAX_UPLOAD_MB, MAX_AUDIO_SECONDS).",
     415: "The upload is not audio the server can decode.",
     429: "Over the rate limit, or a queue is full; `Retry-After` says when to retry.",
-    503: "The model cannot serve now (loading, unloading, failed); `Retry-After` when it is loading.",
+    503: "The model cannot serve now (loading, unloading, failed), or the limits store is unreachable "
+    "(REDIS_FAILURE_MODE=closed); `Retry-After` when it is loading or for the limits store.",
 }
 
 
