@@ -30,7 +30,6 @@ import gc
 import json
 import math
 import os
-import platform
 import random
 import socket
 import statistics
@@ -48,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from bench_common import cpu_model, serve_subprocess, wait_loaded
+from bench_common import machine, serve_subprocess, wait_loaded
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = 16000
@@ -362,18 +361,6 @@ async def measure_gateway(args: argparse.Namespace, nemo: Path, paths: list[Path
 
 
 # --- report -------------------------------------------------------------------------------------
-def machine(device: str) -> dict[str, Any]:
-    import torch
-
-    return {
-        "cpu": cpu_model(),
-        "logical_cpus": os.cpu_count(),
-        "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-    }
-
-
 def markdown(raw: Side, gateway: Side, device: str) -> str:
     lines = [
         "| side | device | files | audio s | wall s (best) | RTFx (best) | RTFx (median) | batches | files/batch "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import signal
 import subprocess
@@ -23,6 +24,19 @@ def cpu_model() -> str:
     except (OSError, subprocess.CalledProcessError):
         pass
     return platform.processor()
+
+
+def machine(device: str) -> dict[str, Any]:
+    """What a throughput benchmark's JSON report records of the machine it ran on."""
+    import torch
+
+    return {
+        "cpu": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+    }
 
 
 async def wait_loaded(

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import socket
 import statistics
@@ -44,7 +43,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench_common import cpu_model, serve_subprocess, wait_loaded
+from bench_common import machine, serve_subprocess, wait_loaded
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOT = "translation"
@@ -255,18 +254,6 @@ async def measure(
 
 
 # --- report -----------------------------------------------------------------------------------------
-def machine(device: str) -> dict[str, Any]:
-    import torch
-
-    return {
-        "cpu": cpu_model(),
-        "logical_cpus": os.cpu_count(),
-        "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-    }
-
-
 def markdown(raw: Side, gateway: Side, device: str) -> str:
     lines = [
         "| side | device | sentences | wall s (best) | sentences/s (best) | sentences/s (median) | batches "

@@ -41,13 +41,12 @@ from asr_throughput import (
     Side,
     check_ffmpeg,
     free_port,
-    machine,
     markdown,
     resolve_device,
     tail,
     write_files,
 )
-from bench_common import serve_subprocess, wait_loaded
+from bench_common import machine, serve_subprocess, wait_loaded
 
 MODEL = "whisper"
 GOAL = 0.9

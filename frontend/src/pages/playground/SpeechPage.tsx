@@ -32,6 +32,7 @@ import {
 } from './speech/speechApi';
 import { useVoices, voicesFromError } from './speech/useVoices';
 import { VoiceField } from './speech/VoiceField';
+import { OptionsCard, PlaygroundColumns } from './PlaygroundLayout';
 
 const FORMAT_LABELS: Record<SpeechFormat, string> = {
   mp3: 'mp3 (plays while it streams)',
@@ -142,71 +143,57 @@ export default function SpeechPage() {
   return (
     <>
       <PageHeader title="Speech" subtitle="Turn text into speech with a text-to-speech model, and listen." />
-      <Box
-        sx={{
-          display: 'grid',
-          gap: 2,
-          gridTemplateColumns: { xs: 'minmax(0, 1fr)', md: '320px minmax(0, 1fr)' },
-          alignItems: 'start',
-        }}
-      >
-        <Card component="section" aria-labelledby="speech-options-title">
-          <CardContent>
-            <Typography variant="h2" id="speech-options-title" sx={{ mb: 2 }}>
-              Options
+      <PlaygroundColumns>
+        <OptionsCard id="speech-options-title">
+          <ModelSelect
+            models={models}
+            value={model}
+            onChange={(name) => {
+              setChosenModel(name);
+              setVoice(null);
+            }}
+            label="Model"
+            noneText="No speech synthesis model is served."
+            testId="speech-model"
+            disabled={run.isPending}
+          />
+          <VoiceField voices={offered} value={voice} onChange={setVoice} disabled={run.isPending} />
+          <TextField
+            select
+            size="small"
+            label="Format"
+            value={format}
+            onChange={(event) => setFormat(event.target.value as SpeechFormat)}
+            disabled={run.isPending}
+            data-testid="speech-format"
+          >
+            {SPEECH_FORMATS.map((f) => (
+              <MenuItem key={f} value={f}>
+                {FORMAT_LABELS[f]}
+              </MenuItem>
+            ))}
+          </TextField>
+          <Box>
+            <Typography id="speech-speed-label" variant="body2" gutterBottom>
+              Speed: {speed.toFixed(2)}×
             </Typography>
-            <Stack spacing={2.5}>
-              <ModelSelect
-                models={models}
-                value={model}
-                onChange={(name) => {
-                  setChosenModel(name);
-                  setVoice(null);
-                }}
-                label="Model"
-                noneText="No speech synthesis model is served."
-                testId="speech-model"
-                disabled={run.isPending}
-              />
-              <VoiceField voices={offered} value={voice} onChange={setVoice} disabled={run.isPending} />
-              <TextField
-                select
-                size="small"
-                label="Format"
-                value={format}
-                onChange={(event) => setFormat(event.target.value as SpeechFormat)}
-                disabled={run.isPending}
-                data-testid="speech-format"
-              >
-                {SPEECH_FORMATS.map((f) => (
-                  <MenuItem key={f} value={f}>
-                    {FORMAT_LABELS[f]}
-                  </MenuItem>
-                ))}
-              </TextField>
-              <Box>
-                <Typography id="speech-speed-label" variant="body2" gutterBottom>
-                  Speed: {speed.toFixed(2)}×
-                </Typography>
-                <Slider
-                  value={speed}
-                  min={MIN_SPEED}
-                  max={MAX_SPEED}
-                  step={0.05}
-                  marks={[{ value: 1 }]}
-                  onChange={(_, value) => setSpeed(value)}
-                  aria-labelledby="speech-speed-label"
-                  valueLabelDisplay="auto"
-                  disabled={run.isPending}
-                  sx={{ mx: 1, width: 'calc(100% - 16px)' }}
-                />
-                <Typography variant="caption" color="text.secondary">
-                  {MIN_SPEED}× to {MAX_SPEED}×; 1 is the model's own pace.
-                </Typography>
-              </Box>
-            </Stack>
-          </CardContent>
-        </Card>
+            <Slider
+              value={speed}
+              min={MIN_SPEED}
+              max={MAX_SPEED}
+              step={0.05}
+              marks={[{ value: 1 }]}
+              onChange={(_, value) => setSpeed(value)}
+              aria-labelledby="speech-speed-label"
+              valueLabelDisplay="auto"
+              disabled={run.isPending}
+              sx={{ mx: 1, width: 'calc(100% - 16px)' }}
+            />
+            <Typography variant="caption" color="text.secondary">
+              {MIN_SPEED}× to {MAX_SPEED}×; 1 is the model's own pace.
+            </Typography>
+          </Box>
+        </OptionsCard>
         <Stack spacing={2} sx={{ minWidth: 0 }}>
           <Card component="section" aria-label="Text to speak">
             <CardContent>
@@ -316,7 +303,7 @@ export default function SpeechPage() {
             </CardContent>
           </Card>
         </Stack>
-      </Box>
+      </PlaygroundColumns>
     </>
   );
 }

@@ -17,6 +17,7 @@ import { TranscribeOptionsCard } from './transcribe/TranscribeOptionsCard';
 import { transcribe, type TranscribeOptions, type TranscriptView } from './transcribe/transcribeRequest';
 import { TranscriptResult } from './transcribe/TranscriptResult';
 import { useAsrFacts } from './transcribe/useAsrFacts';
+import { PlaygroundColumns } from './PlaygroundLayout';
 
 interface Source {
   file: File;
@@ -127,14 +128,7 @@ export default function TranscribePage() {
         title="Transcription"
         subtitle="Upload or record audio and get its text, timed segments and subtitles."
       />
-      <Box
-        sx={{
-          display: 'grid',
-          gap: 2,
-          gridTemplateColumns: { xs: 'minmax(0, 1fr)', md: '320px minmax(0, 1fr)' },
-          alignItems: 'start',
-        }}
-      >
+      <PlaygroundColumns>
         <TranscribeOptionsCard
           models={models}
           facts={facts}
@@ -199,7 +193,7 @@ export default function TranscribePage() {
             />
           )}
         </Stack>
-      </Box>
+      </PlaygroundColumns>
     </>
   );
 }

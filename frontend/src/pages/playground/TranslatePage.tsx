@@ -29,6 +29,7 @@ import {
   type TranslateRequest,
   type TranslationAnswer,
 } from './translate/translateApi';
+import { OptionsCard, PlaygroundColumns } from './PlaygroundLayout';
 
 interface Outcome {
   answer: TranslationAnswer;
@@ -131,58 +132,44 @@ export default function TranslatePage() {
         title="Translation"
         subtitle="Translate text between the languages a translation model knows."
       />
-      <Box
-        sx={{
-          display: 'grid',
-          gap: 2,
-          gridTemplateColumns: { xs: 'minmax(0, 1fr)', md: '320px minmax(0, 1fr)' },
-          alignItems: 'start',
-        }}
-      >
-        <Card component="section" aria-labelledby="translate-options-title">
-          <CardContent>
-            <Typography variant="h2" id="translate-options-title" sx={{ mb: 2 }}>
-              Options
-            </Typography>
-            <Stack spacing={2.5}>
-              <ModelSelect
-                models={models}
-                value={model}
-                onChange={(name) => {
-                  setChosenModel(name);
-                  setSource(null);
-                  setTarget(null);
-                }}
-                label="Model"
-                noneText="No translation model is served."
-                testId="translate-model"
-                disabled={run.isPending}
-              />
-              <TextField
-                size="small"
-                label="Beam size"
-                type="number"
-                value={beamSize}
-                onChange={(event) => setBeamSize(event.target.value)}
-                error={beams === 'invalid'}
-                helperText={beams === 'invalid' ? 'A whole number from 1.' : 'Empty: 1 (greedy); at most 8.'}
-                slotProps={{ htmlInput: { min: 1, max: 8, step: 1 } }}
-                disabled={run.isPending}
-              />
-              <TextField
-                size="small"
-                label="Max length (tokens)"
-                type="number"
-                value={maxLength}
-                onChange={(event) => setMaxLength(event.target.value)}
-                error={length === 'invalid'}
-                helperText={length === 'invalid' ? 'A whole number from 1.' : "Empty: the gateway's default."}
-                slotProps={{ htmlInput: { min: 1, step: 1 } }}
-                disabled={run.isPending}
-              />
-            </Stack>
-          </CardContent>
-        </Card>
+      <PlaygroundColumns>
+        <OptionsCard id="translate-options-title">
+          <ModelSelect
+            models={models}
+            value={model}
+            onChange={(name) => {
+              setChosenModel(name);
+              setSource(null);
+              setTarget(null);
+            }}
+            label="Model"
+            noneText="No translation model is served."
+            testId="translate-model"
+            disabled={run.isPending}
+          />
+          <TextField
+            size="small"
+            label="Beam size"
+            type="number"
+            value={beamSize}
+            onChange={(event) => setBeamSize(event.target.value)}
+            error={beams === 'invalid'}
+            helperText={beams === 'invalid' ? 'A whole number from 1.' : 'Empty: 1 (greedy); at most 8.'}
+            slotProps={{ htmlInput: { min: 1, max: 8, step: 1 } }}
+            disabled={run.isPending}
+          />
+          <TextField
+            size="small"
+            label="Max length (tokens)"
+            type="number"
+            value={maxLength}
+            onChange={(event) => setMaxLength(event.target.value)}
+            error={length === 'invalid'}
+            helperText={length === 'invalid' ? 'A whole number from 1.' : "Empty: the gateway's default."}
+            slotProps={{ htmlInput: { min: 1, step: 1 } }}
+            disabled={run.isPending}
+          />
+        </OptionsCard>
         <Stack spacing={2} sx={{ minWidth: 0 }}>
           <Card component="section" aria-label="Text to translate">
             <CardContent>
@@ -289,7 +276,7 @@ export default function TranslatePage() {
             />
           )}
         </Stack>
-      </Box>
+      </PlaygroundColumns>
     </>
   );
 }

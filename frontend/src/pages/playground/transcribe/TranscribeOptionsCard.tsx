@@ -1,5 +1,3 @@
-import Card from '@mui/material/Card';
-import CardContent from '@mui/material/CardContent';
 import Checkbox from '@mui/material/Checkbox';
 import FormControl from '@mui/material/FormControl';
 import FormControlLabel from '@mui/material/FormControlLabel';
@@ -7,15 +5,14 @@ import FormGroup from '@mui/material/FormGroup';
 import FormHelperText from '@mui/material/FormHelperText';
 import FormLabel from '@mui/material/FormLabel';
 import MenuItem from '@mui/material/MenuItem';
-import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
-import Typography from '@mui/material/Typography';
 
 import { ModelSelect } from '../chat/ModelSelect';
 import type { ModelChoices } from '../chat/useModelChoices';
 import { LANGUAGES, languagesOf, WHISPER_LANGUAGES } from './languages';
 import type { AsrFacts } from './useAsrFacts';
 import { RESPONSE_FORMATS, routeFor, type ResponseFormat, type TranscribeOptions } from './transcribeRequest';
+import { OptionsCard } from '../PlaygroundLayout';
 
 const FORMAT_LABELS: Record<ResponseFormat, string> = {
   json: 'json (text only)',
@@ -116,91 +113,80 @@ export function TranscribeOptionsCard({
   const gatewayRoute = routeFor(options) === '/api/audio/transcribe';
   const granular = options.responseFormat === 'verbose_json' && !options.targetLanguage;
   return (
-    <Card component="section" aria-labelledby="transcribe-options-title">
-      <CardContent>
-        <Typography variant="h2" id="transcribe-options-title" sx={{ mb: 2 }}>
-          Options
-        </Typography>
-        <Stack spacing={2.5}>
-          <ModelSelect
-            models={models}
-            value={options.model}
-            onChange={(model) => onChange({ ...options, model })}
-            label="Model"
-            noneText="No speech model is served."
-            disabled={disabled}
-          />
-          <LanguageSelect
-            label="Spoken language"
-            emptyLabel={auto.label}
-            languages={spoken}
-            value={options.language}
-            onChange={(language) => onChange({ ...options, language })}
-            disabled={disabled}
-            helperText={auto.note}
-            testId="transcribe-language"
-          />
-          <LanguageSelect
-            label="Translate into"
-            testId="transcribe-target"
-            emptyLabel="No translation"
-            languages={targets}
-            value={options.targetLanguage}
-            onChange={(targetLanguage) => onChange({ ...options, targetLanguage })}
-            disabled={disabled}
-            helperText={routeNote(options)}
-          />
-          <TextField
-            select
-            size="small"
-            label="Response format"
-            value={gatewayRoute ? 'verbose_json' : options.responseFormat}
-            onChange={(event) =>
-              onChange({ ...options, responseFormat: event.target.value as ResponseFormat })
-            }
-            disabled={disabled || gatewayRoute}
-            helperText={
-              gatewayRoute ? "The gateway's JSON (with segments)." : 'What the server answers with.'
-            }
-          >
-            {RESPONSE_FORMATS.map((format) => (
-              <MenuItem key={format} value={format}>
-                {FORMAT_LABELS[format]}
-              </MenuItem>
-            ))}
-          </TextField>
-          <FormControl component="fieldset" disabled={disabled || !granular}>
-            <FormLabel component="legend">Timestamps</FormLabel>
-            <FormGroup row>
-              <FormControlLabel
-                label="Segments"
-                control={
-                  <Checkbox
-                    checked={gatewayRoute || options.segmentTimestamps}
-                    onChange={(_, checked) => onChange({ ...options, segmentTimestamps: checked })}
-                  />
-                }
+    <OptionsCard id="transcribe-options-title">
+      <ModelSelect
+        models={models}
+        value={options.model}
+        onChange={(model) => onChange({ ...options, model })}
+        label="Model"
+        noneText="No speech model is served."
+        disabled={disabled}
+      />
+      <LanguageSelect
+        label="Spoken language"
+        emptyLabel={auto.label}
+        languages={spoken}
+        value={options.language}
+        onChange={(language) => onChange({ ...options, language })}
+        disabled={disabled}
+        helperText={auto.note}
+        testId="transcribe-language"
+      />
+      <LanguageSelect
+        label="Translate into"
+        testId="transcribe-target"
+        emptyLabel="No translation"
+        languages={targets}
+        value={options.targetLanguage}
+        onChange={(targetLanguage) => onChange({ ...options, targetLanguage })}
+        disabled={disabled}
+        helperText={routeNote(options)}
+      />
+      <TextField
+        select
+        size="small"
+        label="Response format"
+        value={gatewayRoute ? 'verbose_json' : options.responseFormat}
+        onChange={(event) => onChange({ ...options, responseFormat: event.target.value as ResponseFormat })}
+        disabled={disabled || gatewayRoute}
+        helperText={gatewayRoute ? "The gateway's JSON (with segments)." : 'What the server answers with.'}
+      >
+        {RESPONSE_FORMATS.map((format) => (
+          <MenuItem key={format} value={format}>
+            {FORMAT_LABELS[format]}
+          </MenuItem>
+        ))}
+      </TextField>
+      <FormControl component="fieldset" disabled={disabled || !granular}>
+        <FormLabel component="legend">Timestamps</FormLabel>
+        <FormGroup row>
+          <FormControlLabel
+            label="Segments"
+            control={
+              <Checkbox
+                checked={gatewayRoute || options.segmentTimestamps}
+                onChange={(_, checked) => onChange({ ...options, segmentTimestamps: checked })}
               />
-              <FormControlLabel
-                label="Words"
-                control={
-                  <Checkbox
-                    checked={gatewayRoute || options.wordTimestamps}
-                    onChange={(_, checked) => onChange({ ...options, wordTimestamps: checked })}
-                  />
-                }
+            }
+          />
+          <FormControlLabel
+            label="Words"
+            control={
+              <Checkbox
+                checked={gatewayRoute || options.wordTimestamps}
+                onChange={(_, checked) => onChange({ ...options, wordTimestamps: checked })}
               />
-            </FormGroup>
-            <FormHelperText>
-              {gatewayRoute
-                ? 'Always both with a translation into another language.'
-                : granular
-                  ? 'Which timestamps verbose_json carries.'
-                  : 'Chosen with verbose_json; srt and vtt always have segment times.'}
-            </FormHelperText>
-          </FormControl>
-        </Stack>
-      </CardContent>
-    </Card>
+            }
+          />
+        </FormGroup>
+        <FormHelperText>
+          {gatewayRoute
+            ? 'Always both with a translation into another language.'
+            : granular
+              ? 'Which timestamps verbose_json carries.'
+              : 'Chosen with verbose_json; srt and vtt always have segment times.'}
+        </FormHelperText>
+      </FormControl>
+    </OptionsCard>
   );
 }
