@@ -1,9 +1,7 @@
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
-import LinearProgress from '@mui/material/LinearProgress';
 import Link from '@mui/material/Link';
 import MenuItem from '@mui/material/MenuItem';
 import Slider from '@mui/material/Slider';
@@ -32,7 +30,7 @@ import {
 } from './speech/speechApi';
 import { useVoices, voicesFromError } from './speech/useVoices';
 import { VoiceField } from './speech/VoiceField';
-import { OptionsCard, PlaygroundColumns } from './PlaygroundLayout';
+import { OptionsCard, PlaygroundColumns, RunControls, RunProgress } from './PlaygroundLayout';
 
 const FORMAT_LABELS: Record<SpeechFormat, string> = {
   mp3: 'mp3 (plays while it streams)',
@@ -219,31 +217,21 @@ export default function SpeechPage() {
                   }
                   slotProps={{ htmlInput: { 'data-testid': 'speech-text' } }}
                 />
-                <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', alignItems: 'center' }}>
-                  <Button
-                    variant="contained"
-                    onClick={speak}
-                    disabled={!ready || run.isPending}
-                    data-testid="speech-submit"
-                  >
-                    Speak
-                  </Button>
-                  {run.isPending && (
-                    <Button variant="outlined" color="warning" onClick={cancel}>
-                      Cancel
-                    </Button>
-                  )}
-                </Box>
+                <RunControls
+                  label="Speak"
+                  onRun={speak}
+                  onCancel={cancel}
+                  disabled={!ready}
+                  pending={run.isPending}
+                  testId="speech-submit"
+                />
               </Stack>
             </CardContent>
           </Card>
           {run.isPending && (
-            <Box>
-              <LinearProgress aria-label="Synthesising" />
-              <Typography variant="body2" role="status" data-testid="speech-status" sx={{ mt: 1 }}>
-                {progressText(progress, secondsLeft)}
-              </Typography>
-            </Box>
+            <RunProgress label="Synthesising" testId="speech-status">
+              {progressText(progress, secondsLeft)}
+            </RunProgress>
           )}
           {run.isError && (
             <Alert severity="error" data-testid="speech-status">

@@ -1,7 +1,5 @@
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
-import LinearProgress from '@mui/material/LinearProgress';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useMutation } from '@tanstack/react-query';
@@ -17,7 +15,7 @@ import { TranscribeOptionsCard } from './transcribe/TranscribeOptionsCard';
 import { transcribe, type TranscribeOptions, type TranscriptView } from './transcribe/transcribeRequest';
 import { TranscriptResult } from './transcribe/TranscriptResult';
 import { useAsrFacts } from './transcribe/useAsrFacts';
-import { PlaygroundColumns } from './PlaygroundLayout';
+import { PlaygroundColumns, RunControls, RunProgress } from './PlaygroundLayout';
 
 interface Source {
   file: File;
@@ -143,35 +141,26 @@ export default function TranscribePage() {
             disabled={run.isPending}
             player={player}
           />
-          <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', alignItems: 'center' }}>
-            <Button
-              variant="contained"
-              onClick={submit}
-              disabled={!source || !model || run.isPending}
-              data-testid="transcribe-submit"
-            >
-              Transcribe
-            </Button>
-            {run.isPending && (
-              <Button variant="outlined" color="warning" onClick={cancel}>
-                Cancel
-              </Button>
-            )}
+          <RunControls
+            label="Transcribe"
+            onRun={submit}
+            onCancel={cancel}
+            disabled={!source || !model}
+            pending={run.isPending}
+            testId="transcribe-submit"
+          >
             {!source && (
               <Typography variant="body2" color="text.secondary">
                 Choose or record audio first.
               </Typography>
             )}
-          </Box>
+          </RunControls>
           {run.isPending && (
-            <Box>
-              <LinearProgress aria-label="Transcribing" />
-              <Typography variant="body2" role="status" data-testid="transcribe-status" sx={{ mt: 1 }}>
-                {secondsLeft !== null
-                  ? `Model loading — retrying in ${secondsLeft} s`
-                  : `Transcribing ${run.variables.file.name}…`}
-              </Typography>
-            </Box>
+            <RunProgress label="Transcribing" testId="transcribe-status">
+              {secondsLeft !== null
+                ? `Model loading — retrying in ${secondsLeft} s`
+                : `Transcribing ${run.variables.file.name}…`}
+            </RunProgress>
           )}
           {run.isError && (
             <Alert severity="error" data-testid="transcribe-status">

@@ -1,17 +1,14 @@
 import SwapHorizIcon from '@mui/icons-material/SwapHoriz';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import Checkbox from '@mui/material/Checkbox';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import IconButton from '@mui/material/IconButton';
-import LinearProgress from '@mui/material/LinearProgress';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Tooltip from '@mui/material/Tooltip';
-import Typography from '@mui/material/Typography';
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 
@@ -29,7 +26,7 @@ import {
   type TranslateRequest,
   type TranslationAnswer,
 } from './translate/translateApi';
-import { OptionsCard, PlaygroundColumns } from './PlaygroundLayout';
+import { OptionsCard, PlaygroundColumns, RunControls, RunProgress } from './PlaygroundLayout';
 
 interface Outcome {
   answer: TranslationAnswer;
@@ -236,31 +233,21 @@ export default function TranslatePage() {
                     />
                   }
                 />
-                <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', alignItems: 'center' }}>
-                  <Button
-                    variant="contained"
-                    onClick={submit}
-                    disabled={!ready || run.isPending}
-                    data-testid="translate-submit"
-                  >
-                    Translate
-                  </Button>
-                  {run.isPending && (
-                    <Button variant="outlined" color="warning" onClick={cancel}>
-                      Cancel
-                    </Button>
-                  )}
-                </Box>
+                <RunControls
+                  label="Translate"
+                  onRun={submit}
+                  onCancel={cancel}
+                  disabled={!ready}
+                  pending={run.isPending}
+                  testId="translate-submit"
+                />
               </Stack>
             </CardContent>
           </Card>
           {run.isPending && (
-            <Box>
-              <LinearProgress aria-label="Translating" />
-              <Typography variant="body2" role="status" data-testid="translate-status" sx={{ mt: 1 }}>
-                {secondsLeft !== null ? `Model loading — retrying in ${secondsLeft} s` : 'Translating…'}
-              </Typography>
-            </Box>
+            <RunProgress label="Translating" testId="translate-status">
+              {secondsLeft !== null ? `Model loading — retrying in ${secondsLeft} s` : 'Translating…'}
+            </RunProgress>
           )}
           {run.isError && (
             <Alert severity="error" data-testid="translate-status">
