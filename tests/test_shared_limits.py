@@ -25,6 +25,7 @@ import httpx
 import openai
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from app.config import Settings, SettingsError, load_settings, redis_url_secrets
@@ -139,6 +140,17 @@ class Gateway:
 
     def limits(self) -> dict[str, Any]:
         return dict(self.get("/api/admin/status").json()["limits"])
+
+    def metric(self, name: str) -> float:
+        """One unlabelled sample of GET /metrics (the admin key)."""
+        samples = [
+            sample
+            for family in text_string_to_metric_families(self.get("/metrics").text)
+            for sample in family.samples
+            if sample.name == name
+        ]
+        assert len(samples) == 1, f"{name}: {samples}"
+        return float(samples[0].value)
 
     def quota_tokens(self, client: str) -> int:
         quotas = self.get("/api/admin/quotas").json()["data"]
@@ -267,6 +279,7 @@ def test_redis_away_open_serves_closed_refuses_then_both_share_again(
             limits = gateway.limits()
             assert limits["reachable"] is False and limits["outages"] == 1 and limits["unreachable_since"]
             assert limits["url"] == f"redis://:***@127.0.0.1:{redis_server.port}/0"
+            assert gateway.metric("gateway_redis_reachable") == 0 and gateway.metric("gateway_redis_outages_total") == 1
         assert fail_open.limits()["quota_updates_pending"] == 1  # rita's tokens, waiting for Redis
         for _ in range(3):
             fail_open.get("/v1/models", "dave")
@@ -280,6 +293,7 @@ def test_redis_away_open_serves_closed_refuses_then_both_share_again(
     for gateway in (fail_open, fail_closed):  # the probe finds it within a second or so
         wait_until(lambda gateway=gateway: gateway.limits()["reachable"], what="Redis reachable again")
         assert len(gateway.log_lines("answers again")) == 1
+        assert gateway.metric("gateway_redis_reachable") == 1
     assert httpx.get(f"{fail_closed.base_url}/health/ready").status_code == 200
     assert fail_closed.get("/v1/models", "dave").status_code == 200
     # What the open gateway counted during the outage reached Redis: the other sees rita's tokens.

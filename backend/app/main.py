@@ -64,6 +64,7 @@ def metrics_for(state: AppState) -> GatewayMetrics:
             jobs=state.jobs.stats,
             gpus=lambda: state.gpu_monitor.snapshot()["gpus"],
             request_log=lambda: (state.usage.queue_depth, state.usage.dropped),
+            shared_limits=lambda: state.redis.describe() if state.redis is not None else None,
         )
     )
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
@@ -200,6 +200,7 @@ class ServiceStateCollector:
         jobs: Callable[[], dict[str, int]],
         gpus: Callable[[], list[GpuSample]],
         request_log: Callable[[], tuple[int, int]],
+        shared_limits: Callable[[], dict[str, Any] | None] = lambda: None,
     ) -> None:
         self._sources: list[Callable[[], Iterable[Metric]]] = [
             lambda: _model_states(wrappers()),
@@ -208,6 +209,7 @@ class ServiceStateCollector:
             lambda: _jobs(jobs()),
             lambda: _gpus(gpus()),
             lambda: _request_log(request_log()),
+            lambda: _shared_limits(shared_limits()),
         ]
 
     def collect(self) -> Iterator[Metric]:
@@ -218,6 +220,21 @@ class ServiceStateCollector:
                 logger.warning("a metrics source failed: %r", exc)
                 continue
             yield from families
+
+
+def _shared_limits(link: dict[str, Any] | None) -> Iterator[Metric]:
+    """Whether the Redis of the shared limits answers (only with REDIS_URL): what an alert watches, since while it
+    does not, each gateway enforces its own limits (or refuses, REDIS_FAILURE_MODE=closed)."""
+    if link is None:
+        return
+    yield GaugeMetricFamily(
+        "gateway_redis_reachable",
+        "1 while the Redis the rate limits and quota counters are shared in (REDIS_URL) answers, else 0",
+        value=1.0 if link["reachable"] else 0.0,
+    )
+    yield CounterMetricFamily(
+        "gateway_redis_outages", "Times the Redis of the shared limits stopped answering", value=float(link["outages"])
+    )
 
 
 def _model_states(wrappers: Iterable[BaseModelWrapper]) -> Iterator[Metric]:

@@ -70,4 +70,35 @@ describe('the overview', () => {
     expect(problems).toHaveTextContent('ffmpeg is not installed');
     expect(problems).toHaveTextContent('What to do: Install FFmpeg');
   });
+
+  it('says where the limits are shared and warns while that Redis does not answer', async () => {
+    const redis = {
+      backend: 'redis' as const,
+      url: 'redis://:***@redis:6379/0',
+      failure_mode: 'closed' as const,
+      last_error: 'ConnectionError: Connection refused',
+      outages: 1,
+      rate_limit_algorithm: 'moving-window' as const,
+      quota_updates_pending: 0,
+    };
+    server.use(
+      http.get('*/api/admin/status', () =>
+        HttpResponse.json(
+          adminStatus({ limits: { ...redis, reachable: false, unreachable_since: 1_780_000_000 } }),
+        ),
+      ),
+    );
+    renderApp('/');
+    const card = await screen.findByTestId('shared-limits');
+    expect(card).toHaveTextContent('Redis unreachable');
+    expect(card).toHaveTextContent('shared with the other gateways in redis://:***@redis:6379/0');
+    expect(card).toHaveTextContent('1 outage since the gateway started.');
+    expect(within(card).getByRole('alert')).toHaveTextContent(/refused \(503\).*Connection refused/);
+  });
+
+  it('shows no shared-limits card when the limits live in this process', async () => {
+    renderApp('/');
+    await screen.findByTestId('cpu-mode');
+    expect(screen.queryByTestId('shared-limits')).not.toBeInTheDocument();
+  });
 });

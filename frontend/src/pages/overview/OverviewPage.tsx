@@ -18,6 +18,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { dependencyRemedy } from './dependencyRemedy';
 import { GpuCard } from './GpuCard';
 import { HistoryPanel } from './HistoryPanel';
+import { SharedLimitsCard } from './SharedLimitsCard';
 import { SystemCard } from './SystemCard';
 
 const SPARKLINE_S = 15 * 60;
@@ -95,6 +96,11 @@ function Overview({ status }: { status: AdminStatus }) {
         <Grid size={{ xs: 12, lg: 6 }}>
           <SystemCard system={status.system} />
         </Grid>
+        {status.limits.backend === 'redis' && (
+          <Grid size={{ xs: 12, lg: 6 }}>
+            <SharedLimitsCard limits={status.limits} />
+          </Grid>
+        )}
       </Grid>
       <HistoryPanel
         range={range}
