@@ -181,6 +181,13 @@ class Misbehaving:
             await asyncio.sleep(3)
         if mode == "endless":
             return await self._endless(request, body)
+        if mode == "hugeevent":  # one event that never ends: bytes without a blank line
+            response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await response.prepare(request)
+            for _ in range(5 * 64):
+                await response.write(b"data: " + b"x" * 16384)
+            await response.write_eof()
+            return response
         if not body.get("stream"):
             return web.json_response(answer(body, request.match_info["kind"]))
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -281,7 +288,7 @@ def misbehaving() -> Iterator[Misbehaving]:
         yield server
 
 
-MODES = ("ok", "err500", "err503", "echo400", "html", "slow", "cut", "nodone", "endless", "nohealth")
+MODES = ("ok", "err500", "err503", "echo400", "html", "slow", "cut", "nodone", "endless", "nohealth", "hugeevent")
 
 
 @pytest.fixture(scope="module")
@@ -545,6 +552,21 @@ def test_a_stream_cut_mid_way_ends_with_an_error_event(faulty_front: LiveServer)
         error = json.loads(events[-2])["error"]
         assert error["code"] == "upstream_error" and error["type"] == "service_unavailable_error"
         assert json.loads(events[1])["choices"][0]["delta"]["content"] == "Hel"
+
+
+def test_a_stream_event_past_the_limit_is_broken_off(faulty_front: LiveServer) -> None:
+    """An upstream that streams megabytes without ending an event: the relay does not keep gathering them."""
+    with (
+        faulty_front.client(CLIENT_KEY) as http,
+        http.stream(
+            "POST", "/v1/chat/completions", json={"model": "hugeevent", "messages": HELLO, "stream": True}
+        ) as r,
+    ):
+        assert r.status_code == 200
+        events = [line.removeprefix("data: ") for line in r.iter_lines() if line]
+    assert events[-1] == "[DONE]"
+    error = json.loads(events[-2])["error"]
+    assert error["code"] == "upstream_error" and "larger than 4 MiB" in error["message"]
 
 
 def test_a_client_that_leaves_closes_the_upstream_request(faulty_front: LiveServer, misbehaving: Misbehaving) -> None:

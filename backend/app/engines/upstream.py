@@ -45,6 +45,9 @@ MAX_ERROR_BODY_BYTES = 64 * 1024
 """What is read of an upstream's error answer: enough for any message."""
 MAX_JSON_BYTES = 64 * 2**20
 """The largest non-streamed answer taken from an upstream (64 generations of 32,000 tokens fit)."""
+MAX_EVENT_BYTES = 4 * 2**20
+"""The largest stream event (one `data:` chunk) taken from an upstream: a stream that sends more without an event's
+end is broken off."""
 MAX_CONNECTIONS = 1024
 """Connections to all replicas together (each stream holds one); one more waits up to the connect timeout."""
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack
 from typing import Any
 
-from app.engines.upstream import UpstreamPool, UpstreamResponse
+from app.engines.upstream import MAX_EVENT_BYTES, UpstreamPool, UpstreamResponse
 from app.errors import GatewayError, ModelUnavailableError
 from app.infra.request_records import RequestRecord, current_record, note_error
 from app.services.openai_requests import ChatCompletionRequest, CompletionRequest, StreamOptions
@@ -106,6 +106,10 @@ class UpstreamRelay:
                     pending = pending.replace(b"\r\n", b"\n")
                 end = pending.rfind(b"\n\n")
                 if end < 0:
+                    if len(pending) > MAX_EVENT_BYTES:
+                        raise self.pool.wrong_answer(
+                            upstream.replica, f"a stream event larger than {MAX_EVENT_BYTES // 2**20} MiB"
+                        )
                     continue
                 events, pending = pending[: end + 2], pending[end + 2 :]
                 if not include_usage:
