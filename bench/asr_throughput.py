@@ -32,7 +32,6 @@ import math
 import os
 import random
 import socket
-import statistics
 import string
 import subprocess
 import sys
@@ -40,14 +39,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import date
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench_common import machine, serve_subprocess, wait_loaded
+from bench_common import Rounds, report_head, serve_subprocess, wait_loaded
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = 16000
@@ -81,28 +79,21 @@ TEXT_TOKENS_PER_S = 4
 
 
 @dataclass
-class Side:
+class Side(Rounds):
     """One side's timed rounds, each transcribing every file once."""
 
     name: str
     files: int
     audio_s: float
-    walls_s: list[float] = field(default_factory=list)
-    batches: list[int] = field(default_factory=list)
     tokens_per_file: float | None = None
 
     @property
-    def best(self) -> int:
-        """The fastest round: other jobs on a shared machine only ever slow a round down."""
-        return self.walls_s.index(min(self.walls_s))
-
-    @property
     def rtfx(self) -> float:
-        return self.audio_s / self.walls_s[self.best]
+        return self.per_s(self.audio_s)
 
     @property
     def rtfx_median(self) -> float:
-        return self.audio_s / statistics.median(self.walls_s)
+        return self.median_per_s(self.audio_s)
 
     def summary(self) -> dict[str, Any]:
         return {**asdict(self), "rtfx_best": round(self.rtfx, 2), "rtfx_median": round(self.rtfx_median, 2)}
@@ -438,9 +429,7 @@ def main() -> None:
     )
     if args.json:
         report = {
-            "date": date.today().isoformat(),
-            "machine": machine(args.device),
-            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            **report_head(args),
             "model": {"nemo": str(args.nemo) if args.nemo else None, **info},
             "raw": raw.summary(),
             "gateway": gateway.summary(),

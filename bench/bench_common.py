@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +41,35 @@ def machine(device: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
     }
+
+
+def report_head(args: argparse.Namespace) -> dict[str, Any]:
+    """What opens a throughput benchmark's JSON report: the date, the machine, the arguments it ran with."""
+    return {
+        "date": date.today().isoformat(),
+        "machine": machine(args.device),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    }
+
+
+@dataclass
+class Rounds:
+    """One side's timed rounds of the same work: each round's wall time, and how many batches the model ran."""
+
+    walls_s: list[float] = field(default_factory=list, kw_only=True)
+    batches: list[int] = field(default_factory=list, kw_only=True)
+
+    @property
+    def best(self) -> int:
+        """The fastest round: other jobs on a shared machine only ever slow a round down."""
+        return self.walls_s.index(min(self.walls_s))
+
+    def per_s(self, amount: float) -> float:
+        """`amount` of work (seconds of audio, sentences) per second of the best round."""
+        return amount / self.walls_s[self.best]
+
+    def median_per_s(self, amount: float) -> float:
+        return amount / statistics.median(self.walls_s)
 
 
 async def wait_loaded(

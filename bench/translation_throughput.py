@@ -31,19 +31,17 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import date
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_common import machine, serve_subprocess, wait_loaded
+from bench_common import Rounds, report_head, serve_subprocess, wait_loaded
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOT = "translation"
@@ -58,26 +56,19 @@ VOCABULARY = (
 
 
 @dataclass
-class Side:
+class Side(Rounds):
     """One side's timed rounds, each translating every sentence once."""
 
     name: str
     sentences: int
-    walls_s: list[float] = field(default_factory=list)
-    batches: list[int] = field(default_factory=list)
-
-    @property
-    def best(self) -> int:
-        """The fastest round: other jobs on a shared machine only ever slow a round down."""
-        return self.walls_s.index(min(self.walls_s))
 
     @property
     def rate(self) -> float:
-        return self.sentences / self.walls_s[self.best]
+        return self.per_s(self.sentences)
 
     @property
     def rate_median(self) -> float:
-        return self.sentences / statistics.median(self.walls_s)
+        return self.median_per_s(self.sentences)
 
     def summary(self) -> dict[str, Any]:
         return {**asdict(self), "sentences_per_s_best": round(self.rate, 2), "median": round(self.rate_median, 2)}
@@ -317,9 +308,7 @@ def main() -> None:
     )
     if args.json:
         report = {
-            "date": date.today().isoformat(),
-            "machine": machine(args.device),
-            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            **report_head(args),
             "parameters": parameters,
             "raw": raw.summary(),
             "gateway": gateway.summary(),

@@ -32,7 +32,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,7 @@ from asr_throughput import (
     tail,
     write_files,
 )
-from bench_common import machine, serve_subprocess, wait_loaded
+from bench_common import report_head, serve_subprocess, wait_loaded
 
 MODEL = "whisper"
 GOAL = 0.9
@@ -227,9 +226,7 @@ def main() -> None:
     )
     if args.json:
         report = {
-            "date": date.today().isoformat(),
-            "machine": machine(args.device),
-            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            **report_head(args),
             "model": {"folder": str(args.model) if args.model else None, **info},
             "raw": raw.summary(),
             "gateway": gateway.summary(),
