@@ -120,15 +120,10 @@ class LanguageTable:
     def resolve(self, name: str, codes: Iterable[str]) -> str | None:
         """The model code `name` means on a model with `codes`: the code itself (any case), else the first
         candidate of its alias the model knows; None when there is none."""
-        known = list(codes)
-        if name in known:
-            return name
-        folded = {c.casefold(): c for c in known}
-        if name.strip().casefold() in folded:
-            return folded[name.strip().casefold()]
-        for candidate in self.candidates(name) or []:
-            if candidate in folded.values():
-                return candidate
+        folded = {c.casefold(): c for c in codes}
+        for wanted in (name.strip(), *(self.candidates(name) or [])):
+            if wanted.casefold() in folded:
+                return folded[wanted.casefold()]
         return None
 
     def resolving(self, codes: Iterable[str]) -> dict[str, str]:
