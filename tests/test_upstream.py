@@ -29,6 +29,7 @@ from aiohttp import web
 
 import app
 from app.config import Settings, SettingsError, load_settings
+from app.engines import upstream as upstream_engine
 from app.models.upstream import UpstreamLLMModel
 from app.services.slot_bindings import build_wrapper
 from tests.conftest import ADMIN_KEY, CLIENT_KEY, LiveServer, live_server
@@ -552,6 +553,16 @@ def test_a_stream_cut_mid_way_ends_with_an_error_event(faulty_front: LiveServer)
         error = json.loads(events[-2])["error"]
         assert error["code"] == "upstream_error" and error["type"] == "service_unavailable_error"
         assert json.loads(events[1])["choices"][0]["delta"]["content"] == "Hel"
+
+
+def test_an_answer_past_the_limit_is_refused(faulty_front: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A non-streamed answer is read whole, so it has a ceiling (MAX_JSON_BYTES, lowered here to 64 bytes)."""
+    monkeypatch.setattr(upstream_engine, "MAX_JSON_BYTES", 64)
+    with faulty_front.client(CLIENT_KEY) as http:
+        refused = http.post("/v1/chat/completions", json={"model": "ok", "messages": HELLO})
+    assert refused.status_code == 503 and refused.headers["Retry-After"]
+    error = refused.json()["error"]
+    assert error["code"] == "upstream_error" and "an answer larger than" in error["message"]
 
 
 def test_a_stream_event_past_the_limit_is_broken_off(faulty_front: LiveServer) -> None:
